@@ -1,0 +1,101 @@
+/* wolfSSL configuration for the phone (all boards).
+ *
+ * One file for host and Cortex-M3 so that the host tests exercise the same
+ * feature set the firmware ships. Board differences are limited to the math
+ * back end and the entropy/time hooks. This file is also read by wolfSSL's
+ * .S files: keep C declarations inside #ifndef __ASSEMBLER__. */
+#ifndef SECD_WOLFSSL_USER_SETTINGS_H
+#define SECD_WOLFSSL_USER_SETTINGS_H
+
+/* --- platform ------------------------------------------------------- */
+#define SINGLE_THREADED
+#define NO_FILESYSTEM
+#define NO_WRITEV
+#define WOLFSSL_USER_IO          /* TLS bytes move through our callbacks */
+#define WOLFSSL_NO_SOCK
+#define WOLFSSL_IGNORE_FILE_WARN
+#define NO_MAIN_DRIVER
+#define NO_DEV_RANDOM
+#define HAVE_HASHDRBG
+/* The DRBG is seeded from the HAL entropy source (hal_entropy.h). */
+#define CUSTOM_RAND_GENERATE_SEED secd_wolfssl_seed
+/* XTIME comes from the HAL wall clock (certificate validity checks). */
+#define TIME_OVERRIDES
+#define XTIME secd_wolfssl_time
+#define XGMTIME secd_wolfssl_gmtime
+#define HAVE_TIME_T_TYPE
+#define HAVE_TM_TYPE
+#define NEED_TMP_TIME
+
+#if defined(__arm__) && !defined(__linux__)
+  #define WOLFSSL_SMALL_STACK
+  #define WOLFSSL_GENERAL_ALIGNMENT 4
+  #define SIZEOF_LONG_LONG 8
+  #define WOLFSSL_SP_ASM
+  #define WOLFSSL_SP_ARM_CORTEX_M_ASM  /* THUMB_ASM hangs on M3 (platform notes) */
+  #define WOLFSSL_SP_ARM_CORTEX_M
+  #define WOLFSSL_NO_ASM_HEADERS
+#endif
+
+/* --- math ----------------------------------------------------------- */
+#define WOLFSSL_SP_MATH_ALL
+#define WOLFSSL_HAVE_SP_RSA
+#define WOLFSSL_HAVE_SP_ECC
+#define WOLFSSL_SP_NO_3072
+#define WOLFSSL_SP_4096            /* CTL/ITL signers may use RSA-4096 */
+#define SP_INT_BITS 4096
+#define WOLFSSL_SP_384
+
+/* --- algorithms ----------------------------------------------------- */
+#define WC_RSA_BLINDING
+#define WC_RSA_PSS
+#define WC_NO_RSA_OAEP
+#define WOLFSSL_KEY_GEN            /* LSC key pairs are generated on the phone */
+#define HAVE_ECC
+#define ECC_TIMING_RESISTANT
+#define HAVE_ECC384
+#define ECC_SHAMIR
+#define NO_DH
+#define NO_DSA
+#define NO_RC4
+#define NO_DES3
+#define NO_MD4
+#define NO_PSK
+#define NO_OLD_TLS
+#define HAVE_AES_CBC
+#define HAVE_AESGCM
+#define GCM_SMALL
+#define WOLFSSL_AES_128
+#define WOLFSSL_AES_256
+#define WOLFSSL_SHA512
+#define WOLFSSL_SHA384
+#define WOLFSSL_SHA224
+#define WOLFSSL_STATIC_RSA         /* older call managers offer plain-RSA suites */
+
+/* --- X.509, PEM, TLS ------------------------------------------------ */
+#define WOLFSSL_PEM_TO_DER
+#define WOLFSSL_CERT_GEN           /* CSR-free LSC flow still needs DER helpers */
+#define WOLFSSL_CERT_EXT
+#define WOLFSSL_ASN_TEMPLATE
+#define NO_WOLFSSL_SERVER
+#define HAVE_TLS_EXTENSIONS
+#define HAVE_SUPPORTED_CURVES
+#define HAVE_SNI
+#define HAVE_EXTENDED_MASTER
+#define HAVE_ENCRYPT_THEN_MAC
+#define WOLFSSL_BASE64_ENCODE
+
+#ifndef __ASSEMBLER__
+  #include <time.h>
+  #ifdef __cplusplus
+  extern "C" {
+  #endif
+  int secd_wolfssl_seed(unsigned char *output, unsigned int sz);
+  time_t secd_wolfssl_time(time_t *t);
+  struct tm *secd_wolfssl_gmtime(const time_t *t, struct tm *out);
+  #ifdef __cplusplus
+  }
+  #endif
+#endif
+
+#endif
