@@ -8,8 +8,8 @@ foreach(dep wolfssl lwip expat)
   endif()
 endforeach()
 file(READ "${SECD_DEPS_DIR}/deps.lock" SECD_DEPS_LOCK)
-string(REPLACE "\n" "; " SECD_DEPS_LOCK "${SECD_DEPS_LOCK}")
-string(REGEX REPLACE "; $" "" SECD_DEPS_LOCK "${SECD_DEPS_LOCK}")
+string(REPLACE "\n" ", " SECD_DEPS_LOCK "${SECD_DEPS_LOCK}")
+string(REGEX REPLACE ", $" "" SECD_DEPS_LOCK "${SECD_DEPS_LOCK}")
 
 # --- wolfSSL --------------------------------------------------------------
 set(WOLFSSL_DIR "${SECD_DEPS_DIR}/wolfssl")

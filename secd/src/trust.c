@@ -1,0 +1,250 @@
+/* Trust-list state machine and file acceptance (secd-behaviour B2-B5). */
+#include <string.h>
+
+#include "secd_internal.h"
+
+#define FILE_ROLES (SECD_ROLE_BIT(SECD_ROLE_CCM_TFTP) | SECD_ROLE_BIT(SECD_ROLE_TFTP))
+#define SAST_ROLE SECD_ROLE_BIT(SECD_ROLE_SAST)
+
+static int role_in(const struct secd_record *r, uint64_t roles)
+{
+    return r->has_role && r->role < 64 && (roles & SECD_ROLE_BIT(r->role)) != 0;
+}
+
+/* Rollback ITL (B5): every record is either without a function or the
+ * signer's own SAST entry. */
+static int is_rollback(const struct secd_tl *tl)
+{
+    struct secd_rec_iter it;
+    struct secd_record r;
+    size_t n = 0;
+    secd_records_begin(&it, tl->data, tl->len, &tl->hdr);
+    while (secd_records_next(&it, &r) == SECD_OK && r.length) {
+        n++;
+        if (!r.has_role)
+            continue;
+        if (r.role == SECD_ROLE_SAST && secd_record_matches_signer(&r, &tl->hdr))
+            continue;
+        return 0;
+    }
+    return n > 0;
+}
+
+enum secd_err secd_tl_load(struct secd_tl *tl, const uint8_t *data, size_t len)
+{
+    size_t count;
+    memset(tl, 0, sizeof *tl);
+    enum secd_err e = secd_parse_header(data, len, &tl->hdr);
+    if (e == SECD_OK)
+        e = secd_records_check(data, len, &tl->hdr, &count);
+    if (e != SECD_OK)
+        return e;
+    tl->data = data;
+    tl->len = len;
+    tl->rollback = is_rollback(tl);
+    return SECD_OK;
+}
+
+enum secd_state secd_trust_state(const struct secd_trust *t)
+{
+    if (t->ctl && t->itl)
+        return SECD_STATE_CTL_ITL;
+    if (t->ctl)
+        return SECD_STATE_CTL;
+    if (t->itl)
+        return SECD_STATE_ITL;
+    return SECD_STATE_NONE;
+}
+
+int secd_trust_is_blind(const struct secd_trust *t)
+{
+    if (t->corrupt)
+        return 0;
+    return !t->ctl && (!t->itl || t->itl->rollback);
+}
+
+/* Tries every record of `tl` that names the signer with one of `roles`.
+ * Returns SECD_OK when one verifies, SIGNATURE_INVALID when the signer was
+ * found but no key verified, SIGNER_NOT_TRUSTED when not found. */
+static enum secd_err verify_against(const struct secd_tl *tl, uint64_t roles,
+                                    const struct secd_header *h, const uint8_t *digest,
+                                    size_t dlen)
+{
+    struct secd_rec_iter it;
+    struct secd_record r;
+    enum secd_err result = SECD_ERR_SIGNER_NOT_TRUSTED;
+    if (!tl)
+        return result;
+    secd_records_begin(&it, tl->data, tl->len, &tl->hdr);
+    while (secd_records_next(&it, &r) == SECD_OK && r.length) {
+        if (!role_in(&r, roles) || !secd_record_matches_signer(&r, h))
+            continue;
+        if (secd_verify_with_record(h, digest, dlen, &r) == SECD_OK)
+            return SECD_OK;
+        result = SECD_ERR_SIGNATURE_INVALID;
+    }
+    return result;
+}
+
+/* Finds the signer's own SAST record in a trust list file (first use). */
+static int own_sast_record(const uint8_t *file, size_t len, const struct secd_header *h,
+                           struct secd_record *out)
+{
+    struct secd_rec_iter it;
+    secd_records_begin(&it, file, len, h);
+    while (secd_records_next(&it, out) == SECD_OK && out->length)
+        if (role_in(out, SAST_ROLE) && secd_record_matches_signer(out, h))
+            return 1;
+    return 0;
+}
+
+/* Asks TVS about a signer neither list knows (B4). */
+static enum secd_err verify_via_tvs(const struct secd_trust *t, uint64_t roles,
+                                    const struct secd_header *h, const struct secd_record *own,
+                                    const uint8_t *digest, size_t dlen)
+{
+    if (!t->tvs || !t->tvs->vouch)
+        return SECD_ERR_SIGNER_NOT_TRUSTED;
+    struct secd_bytes key = {NULL, 0};
+    const uint8_t *cert = own ? own->certificate.p : NULL;
+    size_t cert_len = own ? own->certificate.len : 0;
+    if (!t->tvs->vouch(t->tvs->ctx, h, cert, cert_len, roles, &key))
+        return SECD_ERR_SIGNER_NOT_TRUSTED;
+    if (key.len)
+        return secd_rsa_verify_digest(h->hash_alg, digest, dlen, h->signature.p, h->signature.len,
+                                      key.p, key.len);
+    if (own)
+        return secd_verify_with_record(h, digest, dlen, own);
+    return SECD_ERR_SIGNER_NOT_TRUSTED;
+}
+
+static int bytes_equal_str(struct secd_bytes b, const char *s)
+{
+    size_t n = strlen(s);
+    return b.len == n && memcmp(b.p, s, n) == 0;
+}
+
+/* The header name must be the requested one; a per-phone trust list
+ * (CTLSEP<MAC>.tlv / ITLSEP<MAC>.tlv) may carry the generic name (B3). */
+static int filename_ok(const struct secd_header *h, enum secd_kind kind, const char *requested)
+{
+    if (bytes_equal_str(h->filename, requested))
+        return 1;
+    if (kind == SECD_KIND_CTL && strncmp(requested, "CTLSEP", 6) == 0)
+        return bytes_equal_str(h->filename, "CTLFile.tlv");
+    if (kind == SECD_KIND_ITL && strncmp(requested, "ITLSEP", 6) == 0)
+        return bytes_equal_str(h->filename, "ITLFile.tlv");
+    return 0;
+}
+
+/* Who may sign a new trust list in the current state (B2). */
+static enum secd_err check_trust_list_signer(const struct secd_trust *t, enum secd_kind kind,
+                                             const uint8_t *file, size_t len,
+                                             const struct secd_header *h, const uint8_t *digest,
+                                             size_t dlen, enum secd_anchor *anchor)
+{
+    struct secd_record own;
+    int has_own = own_sast_record(file, len, h, &own);
+    int blind = kind == SECD_KIND_CTL ? t->ctl == NULL : secd_trust_is_blind(t);
+    if (blind) {
+        /* First use: the file authenticates itself through its signer's
+         * SAST record; that signer becomes the anchor. */
+        *anchor = SECD_ANCHOR_FIRST_USE;
+        if (!has_own)
+            return SECD_ERR_SIGNER_NOT_TRUSTED;
+        return secd_verify_with_record(h, digest, dlen, &own);
+    }
+    if (kind == SECD_KIND_CTL) {
+        *anchor = SECD_ANCHOR_CTL;
+        return verify_against(t->ctl, SAST_ROLE, h, digest, dlen);
+    }
+    *anchor = SECD_ANCHOR_CTL;
+    enum secd_err e = verify_against(t->ctl, FILE_ROLES, h, digest, dlen);
+    if (e != SECD_ERR_SIGNER_NOT_TRUSTED)
+        return e;
+    *anchor = SECD_ANCHOR_ITL;
+    if (t->itl && !t->itl->rollback)
+        e = verify_against(t->itl, SAST_ROLE, h, digest, dlen);
+    if (e != SECD_ERR_SIGNER_NOT_TRUSTED)
+        return e;
+    *anchor = SECD_ANCHOR_TVS;
+    return verify_via_tvs(t, SAST_ROLE | FILE_ROLES, h, has_own ? &own : NULL, digest, dlen);
+}
+
+/* Who may sign a .sgn / .enc.sgn (B3). */
+static enum secd_err check_file_signer(const struct secd_trust *t, const struct secd_header *h,
+                                       const uint8_t *digest, size_t dlen,
+                                       enum secd_anchor *anchor)
+{
+    *anchor = SECD_ANCHOR_CTL;
+    enum secd_err e = verify_against(t->ctl, FILE_ROLES, h, digest, dlen);
+    if (e != SECD_ERR_SIGNER_NOT_TRUSTED)
+        return e;
+    *anchor = SECD_ANCHOR_ITL;
+    if (t->itl && !t->itl->rollback)
+        e = verify_against(t->itl, FILE_ROLES, h, digest, dlen);
+    if (e != SECD_ERR_SIGNER_NOT_TRUSTED)
+        return e;
+    *anchor = SECD_ANCHOR_TVS;
+    return verify_via_tvs(t, FILE_ROLES, h, NULL, digest, dlen);
+}
+
+enum secd_err secd_check_file(const struct secd_trust *t, enum secd_kind kind,
+                              const uint8_t *file, size_t len, const char *requested,
+                              struct secd_decision *d)
+{
+    memset(d, 0, sizeof *d);
+    if (t->corrupt)
+        return SECD_ERR_TRUST_STORE_CORRUPT;
+    enum secd_err e = secd_parse_header(file, len, &d->hdr);
+    if (e != SECD_OK)
+        return e;
+    size_t records = 0;
+    if (kind != SECD_KIND_SIGNED) {
+        if (d->hdr.encrypted)
+            return SECD_ERR_MALFORMED;
+        e = secd_records_check(file, len, &d->hdr, &records);
+        if (e != SECD_OK)
+            return e;
+    }
+    if (!filename_ok(&d->hdr, kind, requested))
+        return SECD_ERR_FILENAME_MISMATCH;
+
+    uint8_t digest[64];
+    size_t dlen;
+    if (secd_file_digest(&d->hdr, file, len, digest, &dlen) != 0)
+        return SECD_ERR_CRYPTO;
+
+    if (kind == SECD_KIND_SIGNED) {
+        if (secd_trust_is_blind(t)) {
+            /* Nothing to verify against. With a rollback ITL any config is
+             * accepted (B5); with no trust list a signed file cannot be. */
+            if (t->itl && t->itl->rollback) {
+                d->anchor = SECD_ANCHOR_NONE;
+                return SECD_OK;
+            }
+            return SECD_ERR_SIGNER_NOT_TRUSTED;
+        }
+        return check_file_signer(t, &d->hdr, digest, dlen, &d->anchor);
+    }
+    if (records == 0 && (kind == SECD_KIND_CTL ? t->ctl == NULL : secd_trust_is_blind(t)))
+        return SECD_ERR_NO_RECORDS; /* cannot name its own signer */
+    e = check_trust_list_signer(t, kind, file, len, &d->hdr, digest, dlen, &d->anchor);
+    if (e != SECD_OK)
+        return e;
+    if (records == 0)
+        return SECD_ERR_NO_RECORDS;
+    if (kind == SECD_KIND_ITL) {
+        struct secd_tl tl;
+        if (secd_tl_load(&tl, file, len) == SECD_OK)
+            d->rollback = tl.rollback;
+    }
+    return SECD_OK;
+}
+
+enum secd_err secd_check_unsigned_config(const struct secd_trust *t)
+{
+    if (t->corrupt)
+        return SECD_ERR_TRUST_STORE_CORRUPT;
+    return secd_trust_is_blind(t) ? SECD_OK : SECD_ERR_UNSIGNED_REFUSED;
+}
