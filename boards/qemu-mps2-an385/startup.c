@@ -1,0 +1,89 @@
+/* Reset and exception entry of the QEMU mps2-an385 image: vector table,
+ * C runtime set-up, then firmware_main(); its status ends the emulator. */
+#include <stdint.h>
+#include <string.h>
+
+#include "board_qemu.h"
+#include "firmware.h"
+#include "hal/hal_board.h"
+#include "trace.h"
+
+#define STACK_PAINT 0xA5A5A5A5u
+#define STACK_PAINT_MARGIN 128u /* bytes kept clear below the live frame */
+#define NUM_IRQS 32u            /* external interrupts of the AN385 image */
+
+/* Linker script symbols (mps2_an385.ld). */
+extern uint32_t __data_start[], __data_end[], __data_load[];
+extern uint32_t __bss_start[], __bss_end[];
+extern uint32_t __stack_limit[], __stack_top[];
+extern void (*__init_array_start[])(void);
+extern void (*__init_array_end[])(void);
+
+void Reset_Handler(void) __attribute__((noreturn));
+void Fault_Handler(void); /* fault.c */
+void SysTick_Handler(void); /* clock.c */
+
+typedef void (*vector_fn)(void);
+struct vector_table {
+    uint32_t *initial_sp;
+    vector_fn system[15]; /* exceptions 1..15 */
+    vector_fn irq[NUM_IRQS];
+};
+
+__attribute__((section(".vectors"), used)) static const struct vector_table vectors = {
+    .initial_sp = __stack_top,
+    .system = {
+        Reset_Handler,   /* 1 Reset */
+        Fault_Handler,   /* 2 NMI */
+        Fault_Handler,   /* 3 HardFault */
+        Fault_Handler,   /* 4 MemManage */
+        Fault_Handler,   /* 5 BusFault */
+        Fault_Handler,   /* 6 UsageFault */
+        0, 0, 0, 0,      /* 7..10 reserved */
+        Fault_Handler,   /* 11 SVCall (unused) */
+        Fault_Handler,   /* 12 DebugMonitor (unused) */
+        0,               /* 13 reserved */
+        Fault_Handler,   /* 14 PendSV (unused) */
+        SysTick_Handler, /* 15 SysTick */
+    },
+    /* No interrupt is enabled yet: one firing is reported as a fault. */
+    .irq = {[0 ... NUM_IRQS - 1] = Fault_Handler},
+};
+
+/* Fills the unused stack below the current frame with a pattern; the
+ * high-water mark is where the pattern stops (board_stack_peak). */
+static void paint_stack(void)
+{
+    uintptr_t sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    volatile uint32_t *p = __stack_limit;
+    while ((uintptr_t)p < sp - STACK_PAINT_MARGIN)
+        *p++ = STACK_PAINT;
+}
+
+size_t board_stack_peak(void)
+{
+    const volatile uint32_t *p = __stack_limit;
+    while (p < __stack_top && *p == STACK_PAINT)
+        p++;
+    return (size_t)((uintptr_t)__stack_top - (uintptr_t)p);
+}
+
+static void init_c_runtime(void)
+{
+    memcpy(__data_start, __data_load, (size_t)((uintptr_t)__data_end - (uintptr_t)__data_start));
+    memset(__bss_start, 0, (size_t)((uintptr_t)__bss_end - (uintptr_t)__bss_start));
+    for (void (**f)(void) = __init_array_start; f < __init_array_end; f++)
+        (*f)();
+}
+
+void Reset_Handler(void)
+{
+    init_c_runtime();
+    paint_stack();
+    firmware_set_flash(board_flash());
+    int status = firmware_main();
+    NOT("BOARD", "exit %d: stack peak %u bytes, heap %u bytes", status,
+        (unsigned)board_stack_peak(), (unsigned)board_heap_used());
+    hal_board_exit(status);
+}
