@@ -11,55 +11,23 @@
 
 #include "hal/storage.h"
 
+#include "ram_flash.h"
+
 #define FLASH_SIZE 8192u
-
-struct ram_flash {
-    uint8_t mem[FLASH_SIZE];
-    long budget; /* bytes that may still be written; <0: unlimited */
-    long written;
-};
-
-static int rf_read(void *ctx, uint32_t off, void *buf, size_t n)
-{
-    struct ram_flash *rf = ctx;
-    if (off + n > FLASH_SIZE)
-        return -1;
-    memcpy(buf, rf->mem + off, n);
-    return 0;
-}
-
-static int rf_write(void *ctx, uint32_t off, const void *buf, size_t n)
-{
-    struct ram_flash *rf = ctx;
-    if (off + n > FLASH_SIZE)
-        return -1;
-    size_t can = n;
-    if (rf->budget >= 0 && (long)n > rf->budget)
-        can = (size_t)rf->budget; /* power fails part-way through this write */
-    memcpy(rf->mem + off, buf, can);
-    rf->written += (long)can;
-    if (rf->budget >= 0)
-        rf->budget -= (long)can;
-    return can == n ? 0 : -1;
-}
-
-static int rf_sync(void *ctx)
-{
-    struct ram_flash *rf = ctx;
-    return rf->budget == 0 ? -1 : 0;
-}
 
 static const struct storage_area layout[] = {{"ctl", 1024}, {"itl", 1024}, {"lsc", 512}};
 
 static struct ram_flash rf;
-static struct hal_flash flash = {&rf, FLASH_SIZE, rf_read, rf_write, rf_sync};
-static const struct storage st = {&flash, layout, 3};
+static struct storage st = {NULL, layout, 3};
 
 static void reset_flash(void)
 {
-    memset(&rf, 0xFF, sizeof rf.mem);
+    if (!rf.mem)
+        ram_flash_init(&rf, FLASH_SIZE);
+    memset(rf.mem, 0xFF, FLASH_SIZE);
     rf.budget = -1;
     rf.written = 0;
+    st.flash = &rf.dev;
 }
 
 static void fill(uint8_t *p, size_t n, uint8_t seed)
