@@ -212,8 +212,8 @@ class TreeBuilder:
         c, h, name = self.c, self.hash, self.cnf + ".enc.sgn"
         key = c["callmanager"].key
         dev = self._device()
-        kw = dict(op="decrypt", key=self._key_path(dev),
-                  interop_key="keys/%s.pem" % dev.name)
+        # The interop bad/enc-* vectors are all encrypted for the MIC.
+        kw = dict(op="decrypt", key=self._key_path(dev), interop_key="keys/mic.pem")
         wrong = files.build_enc_sgn(c["callmanager"], self.plaintext, name,
                                     c["mic_other"].cert, h)
         self._attack("enc-wrong-device", name, wrong, "reject:key_unwrap_failed",
