@@ -1,0 +1,265 @@
+/* secd-phone: the firmware on the POSIX board (contract in docs/secd-phone.md)
+ *   secd-phone --mac HEX12 --tftp HOST[:PORT] --flash DIR [--model NNNN]
+ *              [--mic CERTKEY.pem] [--once]
+ * Trace on stdout, console commands on stdin. --once: run the boot
+ * sequence and exit 0 when a config was accepted, 1 when not, 2 on a
+ * usage or local error. */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <wolfssl/wolfcrypt/settings.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+
+#include "boot.h"
+#include "console.h"
+#include "flash_file.h"
+#include "hal/hal_board.h"
+#include "hal/hal_entropy.h"
+#include "layout.h"
+#include "tftp_posix.h"
+#include "trace.h"
+
+#define EXIT_USAGE 2
+
+struct phone_args {
+    char mac[13];
+    const char *model;
+    const char *tftp;
+    const char *flash_dir;
+    const char *mic;
+    int once;
+};
+
+static int usage(void)
+{
+    fputs("usage: secd-phone --mac HEX12 --tftp HOST[:PORT] --flash DIR [--model NNNN]\n"
+          "                  [--mic CERTKEY.pem] [--once]\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_mac(const char *s, char out[13])
+{
+    if (strlen(s) != 12)
+        return -1;
+    for (int i = 0; i < 12; i++) {
+        if (!isxdigit((unsigned char)s[i]))
+            return -1;
+        out[i] = (char)toupper((unsigned char)s[i]);
+    }
+    out[12] = '\0';
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct phone_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->model = "8845";
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i];
+        if (!strcmp(opt, "--once")) {
+            a->once = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return -1;
+        const char *val = argv[++i];
+        if (!strcmp(opt, "--mac")) {
+            if (parse_mac(val, a->mac) != 0)
+                return -1;
+        } else if (!strcmp(opt, "--tftp"))
+            a->tftp = val;
+        else if (!strcmp(opt, "--flash"))
+            a->flash_dir = val;
+        else if (!strcmp(opt, "--model"))
+            a->model = val;
+        else if (!strcmp(opt, "--mic"))
+            a->mic = val;
+        else
+            return -1;
+    }
+    return a->mac[0] && a->tftp && a->flash_dir && strlen(a->model) < 8 ? 0 : -1;
+}
+
+/* The manufacturer certificate and key (PEM cert + key in one file). */
+struct device_identity {
+    uint8_t cert[4096];
+    size_t cert_len;
+    uint8_t key[4096];
+    size_t key_len;
+};
+
+static int load_mic(const char *path, struct device_identity *id)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    static uint8_t pem[16384];
+    size_t n = fread(pem, 1, sizeof pem, f);
+    fclose(f);
+    int c = wc_CertPemToDer(pem, (word32)n, id->cert, sizeof id->cert, CERT_TYPE);
+    int k = wc_KeyPemToDer(pem, (word32)n, id->key, sizeof id->key, NULL);
+    if (c <= 0 || k <= 0)
+        return -1;
+    id->cert_len = (size_t)c;
+    id->key_len = (size_t)k;
+    return 0;
+}
+
+struct fetch_glue {
+    char host[16];
+};
+
+static void on_request(void *ctx, uint32_t request_no, uint8_t server, const char *file)
+{
+    struct fetch_glue *g = ctx;
+    (void)server;
+    NOT("TFTP", "[%u]:Requesting %s from %s", (unsigned)request_no, file, g->host);
+}
+
+static enum fetch_status fetch_file(struct tftp_posix *tp, const char *name, uint8_t *buf,
+                                    size_t cap, size_t *len, char *why, size_t why_cap)
+{
+    struct tftp_posix_result res;
+    memset(&res, 0, sizeof res);
+    int rc = tftp_posix_fetch(tp, name, buf, cap, len, &res);
+    unsigned req = (unsigned)res.detail.request_no;
+    switch (rc) {
+    case TFTPC_OK:
+        NOT("TFTP", "[%u]:Finished --> rcvd %zu bytes", req, *len);
+        return FETCH_OK;
+    case TFTPC_NOT_FOUND:
+        NOT("TFTP", "[%u]:File not found: %s", req, name);
+        return FETCH_NOT_FOUND;
+    case TFTPC_TOO_LARGE:
+        ERR("TFTP", "[%u]:%s exceeds max size = %u", req, name, TFTPC_DEFAULT_MAX_FILE_SIZE);
+        return FETCH_TOO_LARGE;
+    default:
+        snprintf(why, why_cap, "TFTP download of %s failed: %s%s%s", name,
+                 rc < 0 ? "local error" : tftpc_reason_str((enum tftpc_reason)rc),
+                 res.detail.error_msg[0] ? " - " : "", res.detail.error_msg);
+        ERR("TFTP", "[%u]:%s", req, why);
+        return FETCH_FAILED;
+    }
+}
+
+static int run_boot(const struct phone_args *a, struct trust_store *ts, struct phone_config *cfg,
+                    const struct device_identity *id)
+{
+    struct tftp_posix_server server;
+    static struct fetch_glue glue;
+    if (tftp_posix_parse_server(a->tftp, glue.host, sizeof glue.host, &server) != 0) {
+        ERR("SECD", "bad TFTP server address %s", a->tftp);
+        return -1;
+    }
+    static struct tftp_posix tp;
+    struct tftpc_config tcfg;
+    tftpc_config_default(&tcfg, 1);
+    if (tftp_posix_open(&tp, &server, 1, &tcfg) != 0) {
+        ERR("SECD", "cannot open a UDP socket: %s", strerror(errno));
+        return -1;
+    }
+    tp.on_request = on_request;
+    tp.ctx = &glue;
+
+    struct boot_params p;
+    memset(&p, 0, sizeof p);
+    memcpy(p.mac, a->mac, sizeof p.mac);
+    snprintf(p.model, sizeof p.model, "%s", a->model);
+    if (id->cert_len) {
+        p.cert_der = id->cert;
+        p.cert_len = id->cert_len;
+        p.key_der = id->key;
+        p.key_len = id->key_len;
+    }
+    hal_entropy((uint8_t *)&p.hash_salt, sizeof p.hash_salt);
+
+    static struct boot b;
+    static uint8_t file[TFTPC_DEFAULT_MAX_FILE_SIZE];
+    boot_init(&b, &p, ts, cfg);
+    NOT("SECD", "boot: trust state %s, TFTP server %s", secd_state_name(secd_trust_state(&ts->trust)),
+        glue.host);
+    const char *name;
+    while ((name = boot_next(&b)) != NULL) {
+        size_t len = 0;
+        char why[160] = "";
+        enum fetch_status st = fetch_file(&tp, name, file, sizeof file, &len, why, sizeof why);
+        boot_on_file(&b, st, why, file, len);
+    }
+    tftp_posix_close(&tp);
+    if (b.outcome == BOOT_CONFIG_ACCEPTED)
+        NOT("SECD", "boot complete: config accepted (load %s)", cfg->load_information);
+    else
+        ERR("SECD", "boot failed: %s", b.failure);
+    return b.outcome == BOOT_CONFIG_ACCEPTED ? 0 : 1;
+}
+
+static int open_storage(const char *dir, struct hal_flash *flash, struct storage *st)
+{
+    char path[4096];
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
+    snprintf(path, sizeof path, "%s/flash.bin", dir);
+    uint32_t size = storage_layout_size(phone_storage_layout, phone_storage_layout_count);
+    if (flash_file_open(flash, path, size) != 0)
+        return -1;
+    *st = (struct storage){flash, phone_storage_layout, phone_storage_layout_count};
+    return 0;
+}
+
+static void load_trust(struct trust_store *ts, const struct storage *st)
+{
+    if (trust_store_load(ts, st) != 0)
+        ERR("SECD", "EROR:trust store damaged (CTL %s, ITL %s): every file will be refused until "
+                    "'erase trustlist'", storage_status_str(ts->ctl.status),
+            storage_status_str(ts->itl.status));
+}
+
+int main(int argc, char **argv)
+{
+    struct phone_args a;
+    if (parse_args(argc, argv, &a) != 0)
+        return usage();
+    hal_board_init();
+    static struct device_identity id;
+    if (a.mic && load_mic(a.mic, &id) != 0) {
+        fprintf(stderr, "secd-phone: no certificate and private key in %s\n", a.mic);
+        return EXIT_USAGE;
+    }
+    static struct hal_flash flash;
+    static struct storage st;
+    if (open_storage(a.flash_dir, &flash, &st) != 0) {
+        fprintf(stderr, "secd-phone: cannot open flash in %s: %s\n", a.flash_dir, strerror(errno));
+        return EXIT_USAGE;
+    }
+    static struct trust_store ts;
+    static struct phone_config cfg;
+    NOT("SECD", "secd-phone %s SEP%s model %s, board %s", SECD_VERSION, a.mac, a.model,
+        hal_board_name);
+    load_trust(&ts, &st);
+    int rc = run_boot(&a, &ts, &cfg, &id);
+    if (a.once)
+        return rc < 0 ? EXIT_USAGE : rc;
+
+    static struct console con;
+    console_init(&con, &ts, &cfg);
+    char buf[512];
+    ssize_t n;
+    while ((n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
+        enum console_result r = console_feed(&con, buf, (size_t)n);
+        if (r == CONSOLE_QUIT)
+            break;
+        if (r == CONSOLE_REBOOT) {
+            NOT("SECD", "reboot requested from the console");
+            load_trust(&ts, &st);
+            run_boot(&a, &ts, &cfg, &id);
+        }
+    }
+    flash_file_close(&flash);
+    return 0;
+}
