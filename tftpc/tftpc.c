@@ -471,7 +471,8 @@ void tftpc_on_datagram(struct tftpc *c, uint8_t server, uint16_t port, const uin
         return;
     if (server >= c->cfg.n_servers)
         return;
-    if (n < 4) {
+    /* Port 0 is no transfer ID (and is our "request port" marker). */
+    if (n < 4 || port == TFTPC_PORT_REQUEST) {
         c->counters.malformed++;
         return;
     }

@@ -69,7 +69,7 @@ static void drain(struct tftpc *c, struct watch *w)
             w->ended = 1;
             break;
         case TFTPC_ACT_FAILED:
-            CHECK(out.reason != TFTPC_OK);
+            CHECK(out.reason != TFTPC_OK && tftpc_reason_str(out.reason) != NULL);
             w->ended = 1;
             break;
         case TFTPC_IDLE: break;
@@ -151,8 +151,8 @@ static size_t make_raw(struct reader *r, uint8_t *pkt, size_t cap)
 
 static void config_from(struct reader *r, struct tftpc_config *cfg)
 {
-    static const uint16_t sizes[] = {0, 8, 512, 1024, 1428, 65464, 9, 600};
-    tftpc_config_default(cfg, (uint8_t)(u8(r) % 5));
+    static const uint16_t sizes[] = {0, 8, 512, 1024, 1428, 65464, 3, 65535};
+    tftpc_config_default(cfg, (uint8_t)(u8(r) % 6));
     cfg->blksize = sizes[u8(r) % 8];
     cfg->ask_tsize = u8(r) & 1;
     cfg->timeout_s = (uint8_t)(u8(r) % 4);
@@ -200,6 +200,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             tftpc_on_datagram(&c, server, pick_port(&c, &r), pkt, n, now);
         drain(&c, &w);
         CHECK(w.ended == tftpc_finished(&c));
+        /* an unfinished download always has a deadline: it cannot hang */
+        CHECK(w.ended || tftpc_wait_ms(&c, now) >= 0);
+        CHECK(tftpc_result(&c)->size <= c.cfg.max_file_size);
     }
     return 0;
 }
