@@ -39,7 +39,8 @@ struct arena_hdr {
 #define HDR ((uint32_t)sizeof(struct arena_hdr))
 
 static _Alignas(8) uint8_t arena[CONFIG_ARENA_SIZE];
-static bool arena_busy;
+static struct config_parser *arena_owner; /* the open parse, if any */
+_Static_assert(CONFIG_ARENA_SIZE % ARENA_ALIGN == 0, "arena size must be a multiple of 8");
 static uint32_t arena_high; /* highest block end used since reset */
 
 static struct arena_hdr hdr_load(uint32_t off)
@@ -703,22 +704,33 @@ static void config_defaults(struct phone_config *c)
     c->full_config = true;
 }
 
+static void release(struct config_parser *p)
+{
+    if (p->xml != NULL) {
+        XML_ParserFree(p->xml);
+        p->xml = NULL;
+        arena_owner = NULL;
+    }
+}
+
 int config_parse_begin(struct config_parser *p, struct phone_config *out, uint32_t hash_salt)
 {
+    if (arena_owner == p)
+        release(p); /* begun again without an end: drop the old parse */
     memset(p, 0, sizeof *p);
     if (out == NULL)
         return p->err = CONFIG_ERR_STATE;
     config_defaults(out);
     p->out = out;
-    if (arena_busy) {
+    if (arena_owner != NULL) {
         snprintf(p->err_text, sizeof p->err_text, "another config parse is open");
         return p->err = CONFIG_ERR_BUSY;
     }
-    arena_busy = true;
+    arena_owner = p;
     arena_reset();
     XML_Parser x = XML_ParserCreate_MM(NULL, &arena_suite, NULL);
     if (x == NULL) {
-        arena_busy = false;
+        arena_owner = NULL;
         snprintf(p->err_text, sizeof p->err_text, "no memory for the XML parser");
         return p->err = CONFIG_ERR_NO_MEMORY;
     }
@@ -769,15 +781,6 @@ int config_parse_chunk(struct config_parser *p, const uint8_t *data, size_t n)
         n -= k;
     }
     return p->err;
-}
-
-static void release(struct config_parser *p)
-{
-    if (p->xml != NULL) {
-        XML_ParserFree(p->xml);
-        p->xml = NULL;
-        arena_busy = false;
-    }
 }
 
 /* Detaches from *out: once a parse is over, the parser never touches it. */

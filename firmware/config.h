@@ -11,7 +11,8 @@
  *
  * One parse at a time: expat's allocator has no context pointer, so the
  * arena is shared; config_parse_begin fails with CONFIG_ERR_BUSY while
- * another parse is open. */
+ * another parser is open (end or abort every parse you begin; beginning the
+ * same parser again drops its open parse). Single-threaded. */
 #ifndef FIRMWARE_CONFIG_H
 #define FIRMWARE_CONFIG_H
 #include <stdbool.h>

@@ -340,11 +340,12 @@ static void test_priority_order_and_cap(void **state)
     assert_int_equal(parse_str(&c,
                                "<device><TVS><members>" MEMBER("7", "d") MEMBER("2", "b")
                                    MEMBER("9", "e") MEMBER("0", "a") MEMBER("2", "c")
-                                       "</members></TVS></device>",
+                                       MEMBER("8", "f") MEMBER("1", "")
+                                           "</members></TVS></device>",
                                NULL, 0),
                      CONFIG_OK);
     assert_int_equal(c.tvs_count, 3);
-    assert_int_equal(c.tvs_ignored, 2);
+    assert_int_equal(c.tvs_ignored, 4); /* e, d pushed off; f past the end; no address */
     assert_string_equal(c.tvs[0].host, "a");
     assert_string_equal(c.tvs[1].host, "b"); /* tie: document order */
     assert_string_equal(c.tvs[2].host, "c");
@@ -372,6 +373,25 @@ static void test_priority_order_and_cap(void **state)
     assert_string_equal(c.cm[1].host, "n1");
     assert_int_equal(c.cm[1].ethernet_phone_port, 2000);
     assert_string_equal(c.cm[2].host, "n2");
+
+    /* CAPF entries in document order, the first 3 kept. */
+    assert_int_equal(parse_str(&c,
+                               "<device><capfList>"
+                               "<capf><processNodeName>c1</processNodeName></capf>"
+                               "<capf><phonePort>1</phonePort></capf>"
+                               "<capf><processNodeName>c2</processNodeName></capf>"
+                               "<capf><processNodeName>c3</processNodeName></capf>"
+                               "<capf><processNodeName>c4</processNodeName></capf>"
+                               "</capfList></device>",
+                               NULL, 0),
+                     CONFIG_OK);
+    assert_int_equal(c.capf_count, 3);
+    assert_int_equal(c.capf_ignored, 2);
+    assert_string_equal(c.capf[2].host, "c3");
+    char buf[512];
+    config_describe(&c, buf, sizeof buf);
+    assert_non_null(strstr(buf, "capf 3: c3 port 3804\n"));
+    assert_non_null(strstr(buf, "ignored entries: 2 (over 3 per list or without host)\n"));
 }
 
 /* The seed's partial config (encrypted-config-feature) writes "False". */
@@ -643,6 +663,14 @@ static void test_one_parse_at_a_time(void **state)
     config_parse_abort(&a);
     assert_zeroed(&ca);
     assert_int_equal(config_parse_chunk(&a, (const uint8_t *)"x", 1), CONFIG_ERR_STATE);
+    /* Beginning the same parser again drops its open parse. */
+    assert_int_equal(config_parse_begin(&a, &ca, 1), CONFIG_OK);
+    assert_int_equal(config_parse_chunk(&a, (const uint8_t *)"<device><certHash>", 18),
+                     CONFIG_OK);
+    assert_int_equal(config_parse_begin(&a, &ca, 1), CONFIG_OK);
+    assert_int_equal(config_parse_chunk(&a, (const uint8_t *)"<device/>", 9), CONFIG_OK);
+    assert_int_equal(config_parse_end(&a, NULL, 0), CONFIG_OK);
+    assert_false(ca.present & CONFIG_HAS_CERT_HASH);
     /* The arena is free again; salt 0 and another salt give the same result. */
     assert_int_equal(config_parse_begin(&b, &cb, 0), CONFIG_OK);
     assert_int_equal(config_parse_chunk(&b, (const uint8_t *)"<device/>", 9), CONFIG_OK);
