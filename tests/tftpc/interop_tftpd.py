@@ -95,7 +95,11 @@ def run_get(tool, servers, name, out, *opts):
     cmd = [tool, *opts, "-o", out, ",".join(servers), name]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
                        universal_newlines=True)
-    summary = dict(re.findall(r"(\w+)=(\S+)", p.stdout))
+    lines = p.stdout.splitlines()
+    summary = dict(re.findall(r"(\w+)=(\S+)", lines[-1] if lines else ""))
+    summary["_requests"] = re.findall(r"^\[(\d+)\]:Requesting (\S+) from (\S+)$",
+                                      p.stderr, re.M)
+    summary["_downloads"] = len(lines)
     return p.returncode, summary
 
 
@@ -189,11 +193,20 @@ def main():
                         files["f513.bin"], 512, "-b", "1428")
         check(s.get("options") == "0", "server refusing options: options=%s" % s.get("options"))
 
+        print("-- one session, three downloads", flush=True)
+        s = expect_file(tool, [srv], "f2856.bin", out, files["f2856.bin"], 1428, "-c", "3")
+        check(s["_downloads"] == 3 and s.get("request") == "3",
+              "session: %s downloads, last request %s" % (s["_downloads"], s.get("request")))
+        check([r[0] for r in s["_requests"]] == ["1", "2", "3"],
+              "session: request numbers %s" % s["_requests"])
+
         print("-- server list", flush=True)
         closed = "127.0.0.1:%d" % free_udp_port()
         s = expect_file(tool, [closed, srv], "f513.bin", out, files["f513.bin"], 1428,
                         server="1")
         check(s.get("switches") == "1", "closed port: switches=%s" % s.get("switches"))
+        check(s["_requests"] == [("1", "f513.bin", "127.0.0.1")] * 2,
+              "closed port: one request per server, %s" % s["_requests"])
         check(int(s.get("elapsed_ms", "99999")) < 900,
               "closed port skipped at once (ICMP), took %s ms" % s.get("elapsed_ms"))
         silent.bind(("127.0.0.1", 0))
