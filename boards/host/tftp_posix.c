@@ -114,8 +114,18 @@ static void send_packet(struct tftp_posix *s, const struct tftpc_output *out)
     struct sockaddr_in to = s->addr[out->server];
     if (out->port != TFTPC_PORT_REQUEST)
         to.sin_port = htons(out->port);
-    if (sendto(s->fd, out->data, out->len, 0, (const struct sockaddr *)&to, sizeof(to)) < 0 &&
-        out->kind != TFTPC_PKT_ERROR)
+    int tries;
+    for (tries = 0; tries < 2; tries++) {
+        if (sendto(s->fd, out->data, out->len, 0, (const struct sockaddr *)&to, sizeof(to)) >= 0)
+            return;
+        /* ECONNREFUSED here is a stale ICMP error of an earlier datagram
+         * (the error queue says whose): send again. */
+        if (errno != ECONNREFUSED)
+            break;
+    }
+    /* No route: this server cannot be reached. Other failures are left to
+     * the retransmission timer. */
+    if ((errno == ENETUNREACH || errno == EHOSTUNREACH) && out->kind != TFTPC_PKT_ERROR)
         tftpc_on_unreachable(&s->c, out->server, out->port, now_ms());
 }
 
