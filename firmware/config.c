@@ -899,18 +899,19 @@ static void describe_scalars(const struct phone_config *c, struct out *o)
         put(o, "certHash: %s\n", c->cert_hash[0] ? c->cert_hash : "(empty)");
 }
 
+/* newlib-nano's printf has no %zu: indexes are unsigned. */
 static void describe_lists(const struct phone_config *c, struct out *o)
 {
-    for (size_t i = 0; i < c->capf_count; i++)
-        put(o, "capf %zu: %s port %u\n", i + 1, c->capf[i].host, c->capf[i].port);
-    for (size_t i = 0; i < c->cm_count; i++)
-        put(o, "callManager %zu: %s sipPort %u securedSipPort %u\n", i + 1, c->cm[i].host,
+    for (unsigned i = 0; i < c->capf_count; i++)
+        put(o, "capf %u: %s port %u\n", i + 1, c->capf[i].host, c->capf[i].port);
+    for (unsigned i = 0; i < c->cm_count; i++)
+        put(o, "callManager %u: %s sipPort %u securedSipPort %u\n", i + 1, c->cm[i].host,
             c->cm[i].sip_port, c->cm[i].secured_sip_port);
     struct config_server tvs[CONFIG_MAX_SERVERS];
-    size_t n = config_tvs_servers(c, tvs);
+    unsigned n = (unsigned)config_tvs_servers(c, tvs);
     const char *from = c->tvs_count ? "TVS members" : "call-manager group";
-    for (size_t i = 0; i < n; i++)
-        put(o, "tvs %zu: %s port %u (%s)\n", i + 1, tvs[i].host, tvs[i].port, from);
+    for (unsigned i = 0; i < n; i++)
+        put(o, "tvs %u: %s port %u (%s)\n", i + 1, tvs[i].host, tvs[i].port, from);
     if (n == 0)
         put(o, "tvs: none\n");
     unsigned ignored = (unsigned)c->tvs_ignored + c->cm_ignored + c->capf_ignored;
