@@ -383,6 +383,13 @@ static int valid_printable(const char *s)
 
 /* ---- Lists --------------------------------------------------------------- */
 
+/* Counts an ignored list entry (saturating: a count, not an index). */
+static void bump(uint8_t *n)
+{
+    if (*n < UINT8_MAX)
+        (*n)++;
+}
+
 /* Makes room for an entry of priority prio in a list kept sorted by
  * priority (stable: document order on ties) of at most CONFIG_MAX_SERVERS
  * entries of sz bytes, whose priority sits at prio_off. Returns the slot, or
@@ -401,13 +408,13 @@ static void *make_room(void *base, size_t sz, size_t prio_off, uint8_t *count, u
         at--;
     }
     if (at >= CONFIG_MAX_SERVERS) {
-        (*ignored)++;
+        bump(ignored);
         return NULL;
     }
     size_t keep = *count;
     if (keep == CONFIG_MAX_SERVERS) {
         keep--;
-        (*ignored)++;
+        bump(ignored);
     } else {
         (*count)++;
     }
@@ -419,7 +426,7 @@ static void commit_tvs_member(struct config_parser *p)
 {
     struct phone_config *c = p->out;
     if (p->cur.host[0] == '\0') {
-        c->tvs_ignored++;
+        bump(&c->tvs_ignored);
         return;
     }
     struct config_server *s = make_room(c->tvs, sizeof c->tvs[0],
@@ -436,7 +443,7 @@ static void commit_cm_member(struct config_parser *p)
 {
     struct phone_config *c = p->out;
     if (p->cur.host[0] == '\0') {
-        c->cm_ignored++;
+        bump(&c->cm_ignored);
         return;
     }
     struct config_call_manager *m = make_room(c->cm, sizeof c->cm[0],
@@ -450,7 +457,7 @@ static void commit_capf(struct config_parser *p)
 {
     struct phone_config *c = p->out;
     if (p->cur.host[0] == '\0' || c->capf_count == CONFIG_MAX_SERVERS) {
-        c->capf_ignored++;
+        bump(&c->capf_ignored);
         return;
     }
     struct config_server *s = &c->capf[c->capf_count++];
