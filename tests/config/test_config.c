@@ -463,6 +463,15 @@ static void test_malformed_xml(void **state)
     assert_non_null(strstr(err, "line 3"));
     assert_non_null(strstr(err, "mismatched tag"));
     assert_zeroed(&c);
+
+    /* Two faults (too long, then "]]>" in text): which one is reported can
+     * follow the chunking (found by the fuzzer); the document is refused
+     * either way. */
+    const char *two = "<device><capfAuthMode>123456]]></capfAuthMode></device>";
+    assert_int_equal(parse_str(&c, two, NULL, 0), CONFIG_ERR_XML);
+    assert_int_equal(parse_steps(&c, (const uint8_t *)two, strlen(two), 1),
+                     CONFIG_ERR_VALUE_TOO_LONG);
+    assert_zeroed(&c);
 }
 
 static void test_depth_limit(void **state)
