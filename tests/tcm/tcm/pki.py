@@ -231,12 +231,21 @@ def _make_identities(params, keys_dir):
     return ids
 
 
+def _write_atomic(path, data):
+    # Readers (a parallel test run sharing the cache) never see half a file.
+    tmp = path.with_name(".%s.%d.tmp" % (path.name, os.getpid()))
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def _write(keys_dir, ids, params):
     for ident in ids.values():
-        (keys_dir / (ident.name + ".key")).write_bytes(ident.key_pem)
-        (keys_dir / (ident.name + ".crt")).write_bytes(ident.cert_pem)
-        (keys_dir / (ident.name + ".pem")).write_bytes(ident.combined_pem)
-    (keys_dir / "pki.json").write_text(json.dumps(params, indent=1, sort_keys=True) + "\n")
+        _write_atomic(keys_dir / (ident.name + ".key"), ident.key_pem)
+        _write_atomic(keys_dir / (ident.name + ".crt"), ident.cert_pem)
+        _write_atomic(keys_dir / (ident.name + ".pem"), ident.combined_pem)
+    # Last: its presence marks a complete cluster.
+    _write_atomic(keys_dir / "pki.json",
+                  (json.dumps(params, indent=1, sort_keys=True) + "\n").encode())
 
 
 def load(keys_dir):

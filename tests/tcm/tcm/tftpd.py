@@ -133,12 +133,14 @@ class Transfer(threading.Thread):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
+                if self.srv.stopping():
+                    raise TransferAborted("server stopped")
                 if self._recv_ack(block, left):
                     return
         raise TransferAborted("no ACK for block %d" % block)
 
     def _recv_ack(self, block, left):
-        self.sock.settimeout(left)
+        self.sock.settimeout(min(left, 0.1))  # stays responsive to stop()
         try:
             pkt, addr = self.sock.recvfrom(65536)
         except socket.timeout:
@@ -269,6 +271,9 @@ class TftpServer:
         self._thread.start()
         return self
 
+    def stopping(self):
+        return self._stop.is_set()
+
     def stop(self, wait=2.0):
         self._stop.set()
         self._thread.join(wait)
@@ -285,12 +290,17 @@ class TftpServer:
     def stats(self):
         return self.counters.snapshot()
 
-    def wait_idle(self, timeout=10.0):
-        """Waits until every transfer thread has finished."""
+    def wait_idle(self, timeout=10.0, requests=0):
+        """Waits until at least `requests` requests arrived and every
+        transfer thread has finished."""
         deadline = time.monotonic() + timeout
-        for t in list(self._transfers):
+        while len(self.requests) < requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with self._lock:
+            transfers = list(self._transfers)
+        for t in transfers:
             t.join(max(0.0, deadline - time.monotonic()))
-        return not any(t.is_alive() for t in self._transfers)
+        return not any(t.is_alive() for t in transfers)
 
     def resolve(self, name):
         """Path of a requested name inside root, or None if it escapes."""
@@ -340,9 +350,12 @@ class TftpServer:
         self.log("RRQ %s mode=%s options=%s from %s:%d"
                  % (filename, mode, json.dumps(options, sort_keys=True), *peer))
         t = Transfer(self, peer, filename, mode, options, self._rng(filename))
-        self.requests.append(t.record)
-        self._transfers = [x for x in self._transfers if x.is_alive()] + [t]
-        t.start()
+        # Registered before it can send anything: once a client has seen a
+        # packet, wait_idle() knows the transfer.
+        with self._lock:
+            self._transfers = [x for x in self._transfers if x.is_alive()] + [t]
+            self.requests.append(t.record)
+            t.start()
 
 
 def faults_from_dict(d):
