@@ -42,7 +42,7 @@ def check(cond, what, output=""):
 def boot(qemu, elf, workdir):
     """One emulator run; returns (exit status, console text, trace tuples)."""
     cmd = [qemu, "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic",
-           "-monitor", "none", "-serial", "stdio", "-nic", "none",
+           "-monitor", "none", "-serial", "stdio",
            "-semihosting-config", "enable=on,target=native",
            "-icount", "shift=0,sleep=off", "-kernel", elf]
     start = time.monotonic()
