@@ -66,6 +66,10 @@ def boot(qemu, elf, workdir):
         traces.append(m.groups())
     seqs = [int(t[0]) for t in traces]
     check(seqs == list(range(1, len(seqs) + 1)), f"trace numbers not 1..n: {seqs}", out)
+    stamps = [((int(t[2]) * 60 + int(t[3])) * 60 + int(t[4])) * 10**6 + int(t[5]) for t in traces]
+    for a, b in zip(stamps, stamps[1:]):
+        # Monotonic, unless the day rolled over between two lines.
+        check(b >= a or a - b > 23 * 3600 * 10**6, "trace time went backwards", out)
     return p.returncode, out, traces
 
 
