@@ -23,12 +23,17 @@ void Reset_Handler(void) __attribute__((noreturn));
 void Fault_Handler(void); /* fault.c */
 void SysTick_Handler(void); /* clock.c */
 
+/* Eight unused interrupt entries (plain C: no range designators). */
+#define UNUSED_IRQ_X4 Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler
+#define UNUSED_IRQ_X8 UNUSED_IRQ_X4, UNUSED_IRQ_X4
+
 typedef void (*vector_fn)(void);
 struct vector_table {
     uint32_t *initial_sp;
     vector_fn system[15]; /* exceptions 1..15 */
     vector_fn irq[NUM_IRQS];
 };
+_Static_assert(NUM_IRQS == 4 * 8, "vector table initialiser covers 4 x 8 interrupts");
 
 __attribute__((section(".vectors"), used)) static const struct vector_table vectors = {
     .initial_sp = __stack_top,
@@ -47,7 +52,7 @@ __attribute__((section(".vectors"), used)) static const struct vector_table vect
         SysTick_Handler, /* 15 SysTick */
     },
     /* No interrupt is enabled yet: one firing is reported as a fault. */
-    .irq = {[0 ... NUM_IRQS - 1] = Fault_Handler},
+    .irq = {UNUSED_IRQ_X8, UNUSED_IRQ_X8, UNUSED_IRQ_X8, UNUSED_IRQ_X8},
 };
 
 /* Fills the unused stack below the current frame with a pattern; the
