@@ -1,0 +1,364 @@
+"""Fixtures of the scenario tests: secd-phone booted as a process against
+the test call manager's TFTP server (tests/tcm).
+
+Environment:
+  SECD_PHONE      path of the secd-phone executable (required)
+  SECD_TCM_DIR    directory holding the tcm package (default ../tcm)
+  TCM_KEY_CACHE   keep the generated cluster keys there between runs
+
+One cluster PKI and one TFTP tree are generated per session; every test
+copies the served tree into its own tmp_path, mutates the copy, starts its
+own `python3 -m tcm serve` on a free loopback port and gives the phone its
+own flash directory, so tests can run in parallel.
+"""
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+sys.dont_write_bytecode = True  # never write __pycache__ into the source tree
+
+HERE = Path(__file__).resolve().parent
+TCM_DIR = Path(os.environ.get("SECD_TCM_DIR") or HERE.parent / "tcm").resolve()
+sys.path.insert(0, str(TCM_DIR))
+
+from tcm import files, pki, tree  # noqa: E402,F401
+
+MAC = pki.DEFAULT_MAC
+OTHER_MAC = pki.DEFAULT_OTHER_MAC
+CTL_PHONE = "CTLSEP%s.tlv" % MAC
+ITL_PHONE = "ITLSEP%s.tlv" % MAC
+CNF = "SEP%s.cnf.xml" % MAC
+SGN = CNF + ".sgn"
+MAX_SIZE = 550001  # the phone's per-download limit (B1)
+
+# B9: <seq>: <LVL> <HH:MM:SS.micros> <MODULE>: <message>
+TRACE_RE = re.compile(r"^(\d+): (NOT|WRN|ERR|DBG) (\d\d:\d\d:\d\d\.\d{6}) ([A-Za-z]+): (.*)$")
+
+
+def md5(data):
+    return hashlib.md5(data).hexdigest()
+
+
+# -- the phone's output --
+
+@dataclass
+class TraceLine:
+    seq: int
+    level: str
+    time: str
+    module: str
+    msg: str
+
+
+@dataclass
+class PhoneRun:
+    """What one secd-phone process printed and how it ended."""
+    rc: int
+    stdout: str
+    elapsed: float
+    trace: list = field(default_factory=list)    # TraceLine, in order
+    console: list = field(default_factory=list)  # console output (non-trace lines)
+
+    @classmethod
+    def parse(cls, rc, stdout, elapsed):
+        run = cls(rc, stdout, elapsed)
+        for line in stdout.splitlines():
+            m = TRACE_RE.match(line)
+            if m:
+                run.trace.append(TraceLine(int(m[1]), m[2], m[3], m[4], m[5]))
+            else:
+                run.console.append(line)
+        return run
+
+    def accepted(self):
+        """The boot's verdict from the trace (for console runs, whose exit
+        status is that of `quit`)."""
+        ok = self.find(r"^boot complete: config accepted", module="SECD")
+        failed = self.find(r"^boot failed: ", level="ERR", module="SECD")
+        assert bool(ok) != bool(failed), "no single boot verdict in:\n" + self.stdout
+        return bool(ok)
+
+    def lines(self, level=None, module=None):
+        return ["%s: %s" % (t.module, t.msg) for t in self.trace
+                if (level is None or t.level == level) and (module is None or t.module == module)]
+
+    def errors(self):
+        return [t.msg for t in self.trace if t.level == "ERR"]
+
+    def find(self, pattern, level=None, module=None):
+        """First trace message matching the regex, as a match object."""
+        rx = re.compile(pattern)
+        for t in self.trace:
+            if (level is None or t.level == level) and (module is None or t.module == module):
+                m = rx.search(t.msg)
+                if m:
+                    return m
+        return None
+
+    def expect(self, pattern, level=None, module=None):
+        m = self.find(pattern, level, module)
+        assert m, "no %s%s trace line matching %r in:\n%s" % (
+            level or "", " " + module if module else "", pattern, self.stdout)
+        return m
+
+    def expect_error(self, pattern):
+        return self.expect(pattern, level="ERR")
+
+    def requested(self):
+        """Files the phone asked for, from its own TFTP trace, in order."""
+        return [m[1] for m in (re.search(r"^\[\d+\]:Requesting (\S+) from ", t.msg)
+                               for t in self.trace if t.module == "TFTP") if m]
+
+    def received(self):
+        """{file: bytes} from the `Requesting`/`Finished --> rcvd N` pairs."""
+        names, got = {}, {}
+        for t in self.trace:
+            if t.module != "TFTP":
+                continue
+            m = re.search(r"^\[(\d+)\]:Requesting (\S+) from ", t.msg)
+            if m:
+                names[m[1]] = m[2]
+            m = re.search(r"^\[(\d+)\]:Finished --> rcvd (\d+) bytes$", t.msg)
+            if m:
+                got[names[m[1]]] = int(m[2])
+        return got
+
+    def trust_list(self):
+        """Parses `show trustlist`: {"state": ..., "CTL": md5|None, "ITL": md5|None,
+        plus "<X>_status": installed | not installed | DAMAGED}."""
+        out = {}
+        for line in self.console:
+            m = re.match(r"^trust state: (.*)$", line)
+            if m:
+                out["state"] = m[1]
+            m = re.match(r"^(CTL|ITL): (installed|not installed|DAMAGED)"
+                         r"(?:, (\d+) bytes, MD5 ([0-9a-f]{32}))?", line)
+            if m:
+                out[m[1] + "_status"] = m[2]
+                out[m[1]] = m[4]
+        assert "state" in out and "CTL_status" in out and "ITL_status" in out, \
+            "no `show trustlist` output in:\n" + self.stdout
+        return out
+
+    def check_format(self):
+        """B9: every trace line in the phone's format, sequence increasing."""
+        seqs = [t.seq for t in self.trace]
+        assert seqs, "no trace output:\n" + self.stdout
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), seqs
+        # Console output is only what the console commands printed.
+        for line in self.console:
+            assert not re.match(r"^\d+: ", line), "malformed trace line %r" % line
+
+
+class Phone:
+    """One phone: a MAC and a flash directory that survives its boots."""
+
+    def __init__(self, exe, flash, mac=MAC):
+        self.exe, self.flash, self.mac = exe, Path(flash), mac
+
+    @property
+    def flash_bin(self):
+        return self.flash / "flash.bin"
+
+    def boot(self, server, commands=None, timeout=30.0, extra=()):
+        """Boots against server (a TcmServer or "host:port"). Without
+        commands: --once, the exit status says whether a config was
+        accepted. With commands: console lines fed on stdin after the boot
+        (a final `quit` is added)."""
+        addr = server if isinstance(server, str) else server.addr
+        argv = [str(self.exe), "--mac", self.mac, "--tftp", addr, "--flash", str(self.flash),
+                *extra]
+        stdin = None
+        if commands is None:
+            argv.append("--once")
+        else:
+            stdin = "".join(c + "\n" for c in list(commands) + ["quit"])
+        start = time.monotonic()
+        p = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=timeout,
+                           stdin=None if stdin is not None else subprocess.DEVNULL)
+        run = PhoneRun.parse(p.returncode, p.stdout, time.monotonic() - start)
+        assert p.stderr == "", "secd-phone wrote to stderr: %s" % p.stderr
+        if commands is not None:
+            assert p.returncode == 0, "console `quit` must exit 0:\n" + p.stdout
+        run.check_format()
+        return run
+
+    def show_trustlist(self, server, **kw):
+        return self.boot(server, commands=["show trustlist"], **kw).trust_list()
+
+
+# -- the test call manager's TFTP server --
+
+class TcmServer:
+    """`python3 -m tcm serve -v` on 127.0.0.1, a free port."""
+
+    def __init__(self, root, args=()):
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(TCM_DIR),
+                                                            os.environ.get("PYTHONPATH")])))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tcm", "serve", "--root", str(root), "--port", "0", "-v",
+             *map(str, args)],
+            cwd=str(TCM_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        self.log = []
+        self._listening = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        if not self._listening.wait(15):
+            self.proc.kill()
+            raise RuntimeError("tcm serve did not start:\n" + "\n".join(self.log))
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", "\n".join(self.log))
+        self.port = int(m[1])
+        self.addr = "127.0.0.1:%d" % self.port
+        self.counters = None
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.log.append(line.rstrip("\n"))
+            if line.startswith("listening on"):
+                self._listening.set()
+        self._listening.set()
+
+    def requests(self):
+        """File names of the read requests the server received, in order."""
+        # Log lines are printed from several server threads and may run
+        # into one another, so search the whole text.
+        return re.findall(r"RRQ (\S+) mode=", "\n".join(list(self.log)))
+
+    def stop(self):
+        """Stops the server; returns its counters."""
+        import json
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(5)
+        for line in self.log:
+            if line.startswith("counters: "):
+                self.counters = json.loads(line[len("counters: "):])
+        return self.counters
+
+
+# -- the served tree --
+
+class Tree:
+    """A test's own copy of the served TFTP tree (and the session's attack set)."""
+
+    def __init__(self, root, attack_dir, keys):
+        self.root, self.attack_dir, self.keys = Path(root), Path(attack_dir), Path(keys)
+
+    def path(self, name):
+        return self.root / name
+
+    def read(self, name):
+        return self.path(name).read_bytes()
+
+    def put(self, name, data):
+        self.path(name).write_bytes(data)
+
+    def remove(self, *names):
+        for n in names:
+            self.path(n).unlink()
+
+    def md5(self, name):
+        return md5(self.read(name))
+
+    def attack(self, name):
+        """The attack file named `name` (tree.py), one file per directory."""
+        files = list((self.attack_dir / name).iterdir())
+        assert len(files) == 1, files
+        return files[0].read_bytes()
+
+    def serve_itl(self, data):
+        """Serves data as both the per-phone and the cluster ITL."""
+        self.put(ITL_PHONE, data)
+        self.put("ITLFile.tlv", data)
+
+    def drop_ctl(self):
+        """A cluster not in mixed mode: no CTL at all (ITL only)."""
+        self.remove(CTL_PHONE, "CTLFile.tlv")
+
+
+# -- fixtures --
+
+@pytest.fixture(scope="session")
+def phone_exe():
+    exe = os.environ.get("SECD_PHONE")
+    assert exe, "SECD_PHONE must name the secd-phone executable (run through ctest)"
+    assert os.access(exe, os.X_OK), "SECD_PHONE=%s is not executable" % exe
+    return Path(exe)
+
+
+@pytest.fixture(scope="session")
+def cluster_dir(tmp_path_factory):
+    """One generated cluster and tree (tree.py layout) for the session."""
+    out = tmp_path_factory.mktemp("cluster")
+    cache = os.environ.get("TCM_KEY_CACHE")
+    keys = Path(cache) if cache else out / "keys"
+    tree.build(out, mac=MAC, keys=keys)
+    out.joinpath("keys-dir").write_text(str(keys))
+    return out
+
+
+@pytest.fixture(scope="session")
+def cluster(cluster_dir):
+    """The session's cluster PKI (tcm.pki.Cluster), to build extra files."""
+    return pki.load(Path(cluster_dir.joinpath("keys-dir").read_text()))
+
+
+@pytest.fixture
+def tftp_tree(cluster_dir, tmp_path):
+    root = tmp_path / "tftp"
+    shutil.copytree(cluster_dir / "tftp", root)
+    keys = Path(cluster_dir.joinpath("keys-dir").read_text())
+    return Tree(root, cluster_dir / "attack", keys)
+
+
+@pytest.fixture
+def tcm():
+    """Factory: tcm(root, *serve_args) starts a server; all are stopped at teardown."""
+    servers = []
+
+    def start(root, *args):
+        s = TcmServer(root, args)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def server(tcm, tftp_tree):
+    """The tcm server serving this test's tree, no faults."""
+    return tcm(tftp_tree.root)
+
+
+@pytest.fixture
+def phone(phone_exe, tmp_path):
+    return Phone(phone_exe, tmp_path / "flash")
+
+
+@pytest.fixture
+def secure_phone(phone, server, tftp_tree):
+    """A phone after a first boot that installed the cluster's CTL and ITL."""
+    run = phone.boot(server)
+    assert run.rc == 0, run.stdout
+    assert run.find(r"^CTL installed") and run.find(r"^ITL installed"), run.stdout
+    return phone
