@@ -15,8 +15,10 @@ enum firmware_status {
 /* The board's flash (NULL: none). Call before firmware_main(). */
 void firmware_set_flash(const struct hal_flash *flash);
 
-/* Boots: board init, banner, self-test, boot counter. */
+/* Boots: board init, then firmware_start(). */
 int firmware_main(void);
+/* Banner, self-test, boot counter (for boards that initialised themselves). */
+int firmware_start(void);
 
 /* Known-answer tests of the crypto the firmware relies on; 0 when all pass.
  * Each test traces its own result. */

@@ -2,11 +2,13 @@
 
 #include "trust_store.h"
 
+/* The boot counter comes first: tests/qemu/boot.py damages it at known
+ * offsets (0 and 64). Adding an area at the end keeps existing ones. */
 const struct storage_area phone_storage_layout[] = {
+    {"bootcount", STORAGE_HEADER_SIZE + 32u},
     {TRUST_AREA_CTL, TRUST_LIST_MAX + STORAGE_HEADER_SIZE},
     {TRUST_AREA_ITL, TRUST_LIST_MAX + STORAGE_HEADER_SIZE},
     {"lsc", 4096},      /* LSC certificate + private key (CAPF issue) */
-    {"bootcount", 64},
 };
 const size_t phone_storage_layout_count =
     sizeof phone_storage_layout / sizeof phone_storage_layout[0];

@@ -4,6 +4,7 @@
 #include "firmware.h"
 #include "hal/hal_board.h"
 #include "hal/storage.h"
+#include "layout.h"
 #include "trace.h"
 
 #ifndef SECD_VERSION
@@ -13,11 +14,8 @@
 #error "SECD_DEPS_LOCK must be defined by the build"
 #endif
 
-/* Named blobs in the board's flash. The boot counter shows that storage
+/* The boot counter (first area of the phone's layout) shows that storage
  * persists across reboots (tests/qemu boots twice and compares). */
-static const struct storage_area storage_areas[] = {
-    {"bootcount", STORAGE_HEADER_SIZE + 32u},
-};
 
 static const struct hal_flash *board_flash;
 
@@ -64,8 +62,7 @@ static int check_storage(void)
         NOT("SECD", "no persistent flash on this board");
         return 0;
     }
-    const struct storage st = {board_flash, storage_areas,
-                               sizeof storage_areas / sizeof storage_areas[0]};
+    const struct storage st = {board_flash, phone_storage_layout, phone_storage_layout_count};
     uint32_t need = storage_layout_size(st.areas, st.n_areas);
     if (need > board_flash->size) {
         ERR("SECD", "flash too small: layout needs %lu bytes, flash has %lu",
@@ -78,6 +75,11 @@ static int check_storage(void)
 int firmware_main(void)
 {
     hal_board_init();
+    return firmware_start();
+}
+
+int firmware_start(void)
+{
     NOT("SECD", "secd %s on %s, deps: %s", SECD_VERSION, hal_board_name, SECD_DEPS_LOCK);
     if (firmware_selftest() != 0) {
         ERR("SECD", "self-test FAILED");

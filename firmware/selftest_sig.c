@@ -1,81 +1,42 @@
-/* RSA self-test: a PKCS#1 v1.5 SHA-256 signature by an RSA-2048 key, both
- * made with openssl when the firmware is built (firmware/selftest_sig.cmake
- * generates selftest_sig_vector.h in the build tree; the private key never
- * leaves the build directory). The good signature must verify and the same
- * signature over a message with one bit flipped must be refused. */
+/* Boot self-test, signature part: the phone's own trust-list verifier
+ * (secd) runs over an interop vector embedded at build time — an ITL
+ * signed (RSASSA-PKCS1-v1_5, SHA-1) by an independent server-side
+ * implementation — under first-use rules. It must verify, and the same
+ * file with one signature bit flipped must be refused. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <wolfssl/wolfcrypt/settings.h>
-#include <wolfssl/wolfcrypt/error-crypt.h>
-#include <wolfssl/wolfcrypt/rsa.h>
-#include <wolfssl/wolfcrypt/asn.h>
-#include <wolfssl/wolfcrypt/hash.h>
-
 #include "firmware.h"
-#include "selftest_sig_vector.h"
+#include "secd/secd.h"
 #include "trace.h"
 
-/* PKCS#1 v1.5: the RSA public operation must give back exactly the
- * DER DigestInfo of the message's SHA-256. Returns 0 (valid), 1 (invalid
- * signature), or a negative wolfSSL error. */
-static int verify(RsaKey *key, const uint8_t *msg, size_t len)
-{
-    uint8_t digest[WC_SHA256_DIGEST_SIZE];
-    uint8_t expected[MAX_ENCODED_SIG_SZ];
-    uint8_t recovered[sizeof selftest_sig_signature];
-    int rc = wc_Sha256Hash(msg, (word32)len, digest);
-    if (rc != 0)
-        return rc;
-    word32 expected_len = wc_EncodeSignature(expected, digest, sizeof digest, SHA256h);
-    if (expected_len == 0)
-        return BAD_FUNC_ARG;
-    rc = wc_RsaSSL_Verify(selftest_sig_signature, (word32)sizeof selftest_sig_signature, recovered,
-                          (word32)sizeof recovered, key);
-    if (rc < 0)
-        return rc;
-    return (word32)rc == expected_len && memcmp(recovered, expected, expected_len) == 0 ? 0 : 1;
-}
-
-/* Good signature accepted, tampered message refused: 0, else -1. */
-static int check_vector(RsaKey *key)
-{
-    word32 idx = 0;
-    int rc = wc_RsaPublicKeyDecode(selftest_sig_pubkey, &idx, key,
-                                   (word32)sizeof selftest_sig_pubkey);
-    if (rc != 0) {
-        ERR("SECD", "self-test rsa: FAILED: public key decode error %d", rc);
-        return -1;
-    }
-    rc = verify(key, selftest_sig_message, sizeof selftest_sig_message);
-    if (rc != 0) {
-        ERR("SECD", "self-test rsa: FAILED: good signature refused (%d)", rc);
-        return -1;
-    }
-    uint8_t tampered[sizeof selftest_sig_message];
-    memcpy(tampered, selftest_sig_message, sizeof tampered);
-    tampered[0] ^= 0x01u;
-    rc = verify(key, tampered, sizeof tampered);
-    if (rc != 1) {
-        ERR("SECD", "self-test rsa: FAILED: tampered message not refused (%d)", rc);
-        return -1;
-    }
-    return 0;
-}
+extern const unsigned char selftest_itl[];
+extern const size_t selftest_itl_len;
 
 int firmware_selftest_signature(void)
 {
-    RsaKey *key = malloc(sizeof *key); /* 8 KB with SP_INT_BITS 4096: not on the stack */
-    if (key == NULL || wc_InitRsaKey(key, NULL) != 0) {
-        ERR("SECD", "self-test rsa: FAILED: no memory for the key");
-        free(key);
+    struct secd_trust none = {0};
+    struct secd_decision d;
+    enum secd_err e = secd_check_file(&none, SECD_KIND_ITL, selftest_itl, selftest_itl_len,
+                                      "ITLFile.tlv", &d);
+    if (e != SECD_OK) {
+        ERR("SECD", "self-test: interop ITLFile.tlv refused: %s", secd_err_reason(e));
         return -1;
     }
-    int rc = check_vector(key);
-    wc_FreeRsaKey(key);
-    free(key);
-    if (rc == 0)
-        NOT("SECD", "self-test rsa-%u pkcs1v15 sha256: OK (good accepted, tampered refused)",
-            (unsigned)(8u * sizeof selftest_sig_signature));
-    return rc;
+    uint8_t *copy = malloc(selftest_itl_len);
+    if (!copy) {
+        ERR("SECD", "self-test: out of memory");
+        return -1;
+    }
+    memcpy(copy, selftest_itl, selftest_itl_len);
+    copy[d.hdr.sig_tlv_offset + 3 + d.hdr.signature.len / 2] ^= 0x01;
+    e = secd_check_file(&none, SECD_KIND_ITL, copy, selftest_itl_len, "ITLFile.tlv", &d);
+    free(copy);
+    if (e != SECD_ERR_SIGNATURE_INVALID) {
+        ERR("SECD", "self-test: tampered ITLFile.tlv not refused (%s)", secd_err_reason(e));
+        return -1;
+    }
+    NOT("SECD", "self-test: RSA PKCS#1 v1.5 signature of interop ITLFile.tlv (%u bytes) OK",
+        (unsigned)selftest_itl_len);
+    return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "boot.h"
 #include "console.h"
+#include "firmware.h"
 #include "flash_file.h"
 #include "hal/hal_board.h"
 #include "hal/hal_entropy.h"
@@ -239,8 +240,11 @@ int main(int argc, char **argv)
     }
     static struct trust_store ts;
     static struct phone_config cfg;
-    NOT("SECD", "secd-phone %s SEP%s model %s, board %s", SECD_VERSION, a.mac, a.model,
-        hal_board_name);
+    firmware_set_flash(&flash);
+    int status = firmware_start();
+    if (status != FIRMWARE_OK)
+        return status == FIRMWARE_SELFTEST_FAILED ? 1 : EXIT_USAGE;
+    NOT("SECD", "secd-phone SEP%s model %s", a.mac, a.model);
     load_trust(&ts, &st);
     int rc = run_boot(&a, &ts, &cfg, &id);
     if (a.once)

@@ -13,6 +13,5 @@
 #define XML_DTD 0
 #undef XML_DTD
 #define XML_NS 1
-#define XML_GE 0
 #define XML_POOR_ENTROPY 1
 #endif
