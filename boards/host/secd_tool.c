@@ -50,6 +50,7 @@ static int read_file(const char *path, struct blob *b)
     if (bad) {
         fprintf(stderr, "secd-tool: cannot read %s\n", path);
         free(b->p);
+        b->p = NULL;
         return -1;
     }
     return 0;

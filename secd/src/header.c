@@ -322,8 +322,7 @@ enum secd_err secd_parse_header(const uint8_t *file, size_t len, struct secd_hea
          * was cut. */
         if (complete)
             return SECD_ERR_HEADER_LENGTH_EXCEEDS_FILE;
-        return (stop == WALK_BAD && err != SECD_ERR_MALFORMED) ? err
-               : stop == WALK_BAD ? SECD_ERR_MALFORMED : SECD_ERR_TRUNCATED;
+        return stop == WALK_BAD ? err : SECD_ERR_TRUNCATED;
     }
     if (stop == WALK_BAD)
         return err;
