@@ -1,0 +1,293 @@
+/* The boot flow (B1-B3, B5, B6) driven with the interop vectors as the
+ * server's files, without a network: the order of requests, fallbacks,
+ * installs, refusals and the encrypted-config path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <wolfssl/wolfcrypt/settings.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+
+#include "boot.h"
+#include "ram_flash.h"
+#include "vectors.h"
+
+#define MAC "001E7A4C11A1"
+
+/* A fake TFTP server: a name -> interop file table. */
+struct served {
+    const char *name;
+    const char *rel; /* NULL: not found */
+};
+
+struct env {
+    struct ram_flash rf;
+    struct storage st;
+    struct trust_store *ts;
+    struct phone_config cfg;
+    struct boot b;
+    char log[16][48];
+    int n_req;
+};
+
+static const struct storage_area layout[] = {{TRUST_AREA_CTL, TRUST_LIST_MAX + 64},
+                                             {TRUST_AREA_ITL, TRUST_LIST_MAX + 64}};
+
+static void env_init(struct env *e)
+{
+    memset(e, 0, sizeof *e);
+    ram_flash_init(&e->rf, storage_layout_size(layout, 2));
+    e->st = (struct storage){&e->rf.dev, layout, 2};
+    e->ts = calloc(1, sizeof *e->ts);
+    trust_store_load(e->ts, &e->st);
+}
+
+static void env_free(struct env *e)
+{
+    free(e->ts);
+    ram_flash_free(&e->rf);
+}
+
+static const char *lookup(const struct served *tree, const char *name)
+{
+    for (; tree->name; tree++)
+        if (!strcmp(tree->name, name))
+            return tree->rel;
+    return NULL;
+}
+
+/* Runs one boot against `tree`; returns the outcome. */
+static enum boot_outcome run(struct env *e, const struct served *tree,
+                             const struct boot_params *params)
+{
+    struct boot_params p = {.mac = MAC, .model = "8845", .hash_salt = 7};
+    if (params)
+        p = *params;
+    boot_init(&e->b, &p, e->ts, &e->cfg);
+    e->n_req = 0;
+    const char *name;
+    while ((name = boot_next(&e->b)) != NULL) {
+        assert_true(e->n_req < 16);
+        snprintf(e->log[e->n_req++], sizeof e->log[0], "%s", name);
+        const char *rel = lookup(tree, name);
+        if (!rel) {
+            boot_on_file(&e->b, FETCH_NOT_FOUND, NULL, NULL, 0);
+            continue;
+        }
+        struct vec v = vec_read(rel);
+        boot_on_file(&e->b, FETCH_OK, NULL, v.p, v.len);
+        vec_free(&v);
+    }
+    return e->b.outcome;
+}
+
+static const struct served cluster[] = {
+    {"CTLFile.tlv", "tlv/sha1/CTLFile.tlv"},
+    {"ITLFile.tlv", "tlv/sha1/ITLFile.tlv"},
+    {"SEP" MAC ".cnf.xml.sgn", "cnf/sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
+    {"SEP" MAC ".cnf.xml", "cnf/SEP001E7A4C11A1.cnf.xml"},
+    {NULL, NULL},
+};
+
+static void test_first_boot_falls_back_to_cluster_files(void **state)
+{
+    (void)state;
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, cluster, NULL), BOOT_CONFIG_ACCEPTED);
+    const char *want[] = {"CTLSEP" MAC ".tlv", "CTLFile.tlv", "ITLSEP" MAC ".tlv", "ITLFile.tlv",
+                          "SEP" MAC ".cnf.xml.sgn"};
+    assert_int_equal(e.n_req, 5);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(e.log[i], want[i]);
+    assert_int_equal(secd_trust_state(&e.ts->trust), SECD_STATE_CTL_ITL);
+    assert_string_equal(e.cfg.load_information, "sip8845_65.14-1-1MN-366");
+    env_free(&e);
+}
+
+static void test_per_phone_files_win(void **state)
+{
+    (void)state;
+    static const struct served tree[] = {
+        {"CTLSEP" MAC ".tlv", "tlv/sha1/CTLSEP001E7A4C11A1.tlv"},
+        {"ITLSEP" MAC ".tlv", "tlv/sha1/ITLSEP001E7A4C11A1.tlv"},
+        {"SEP" MAC ".cnf.xml.sgn", "cnf/sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
+        {NULL, NULL},
+    };
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, tree, NULL), BOOT_CONFIG_ACCEPTED);
+    assert_int_equal(e.n_req, 3);
+    env_free(&e);
+}
+
+static void test_no_trust_list_means_unsigned_config(void **state)
+{
+    (void)state;
+    static const struct served tree[] = {
+        {"SEP" MAC ".cnf.xml", "cnf/SEP001E7A4C11A1.cnf.xml"},
+        {NULL, NULL},
+    };
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, tree, NULL), BOOT_CONFIG_ACCEPTED);
+    assert_string_equal(e.log[4], "SEP" MAC ".cnf.xml");
+    env_free(&e);
+}
+
+static void test_no_downgrade_after_trust_list(void **state)
+{
+    (void)state;
+    static const struct served unsigned_only[] = {
+        {"SEP" MAC ".cnf.xml", "cnf/SEP001E7A4C11A1.cnf.xml"},
+        {NULL, NULL},
+    };
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, cluster, NULL), BOOT_CONFIG_ACCEPTED);
+    /* The server now only offers the unsigned config: the phone asks for
+     * the signed one, does not find it, and refuses to fall back. */
+    assert_int_equal(run(&e, unsigned_only, NULL), BOOT_FAILED);
+    assert_string_equal(e.log[4], "SEP" MAC ".cnf.xml.sgn");
+    assert_int_equal(secd_trust_state(&e.ts->trust), SECD_STATE_CTL_ITL);
+    env_free(&e);
+}
+
+static void test_attacker_itl_refused_old_kept(void **state)
+{
+    (void)state;
+    static const struct served attack[] = {
+        {"ITLFile.tlv", "tlv/attacker/ITLFile.tlv"},
+        {"SEP" MAC ".cnf.xml.sgn", "cnf/sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
+        {NULL, NULL},
+    };
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, cluster, NULL), BOOT_CONFIG_ACCEPTED);
+    uint8_t md5[16];
+    memcpy(md5, e.ts->itl.md5, 16);
+    assert_int_equal(run(&e, attack, NULL), BOOT_CONFIG_ACCEPTED); /* config still verifies */
+    assert_true(e.b.trust_list_failed);
+    assert_memory_equal(e.ts->itl.md5, md5, 16);
+    env_free(&e);
+}
+
+static void test_other_phones_config_refused(void **state)
+{
+    (void)state;
+    static const struct served tree[] = {
+        {"ITLFile.tlv", "tlv/sha1/ITLFile.tlv"},
+        {"SEP" MAC ".cnf.xml.sgn", "bad/cnf-other-mac-renamed/SEP001E7A4C11A1.cnf.xml.sgn"},
+        {NULL, NULL},
+    };
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, tree, NULL), BOOT_FAILED);
+    assert_non_null(strstr(e.b.failure, "filename_mismatch"));
+    env_free(&e);
+}
+
+static void test_rollback_itl_then_unsigned(void **state)
+{
+    (void)state;
+    static const struct served rollback[] = {
+        {"ITLFile.tlv", "tlv/rollback/ITLFile.tlv"},
+        {"SEP" MAC ".cnf.xml", "cnf/SEP001E7A4C11A1.cnf.xml"},
+        {NULL, NULL},
+    };
+    static const struct served itl_only[] = {
+        {"ITLFile.tlv", "tlv/sha1/ITLFile.tlv"},
+        {"SEP" MAC ".cnf.xml.sgn", "cnf/sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
+        {NULL, NULL},
+    };
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, itl_only, NULL), BOOT_CONFIG_ACCEPTED);
+    assert_int_equal(run(&e, rollback, NULL), BOOT_CONFIG_ACCEPTED);
+    assert_true(e.ts->itl.tl.rollback);
+    assert_string_equal(e.log[4], "SEP" MAC ".cnf.xml");
+    env_free(&e);
+}
+
+/* B6: partial config, certHash of the MIC, then the .enc.sgn decrypted
+ * with the MIC key straight into the XML parser. */
+static void test_encrypted_config_with_mic(void **state)
+{
+    (void)state;
+    static const struct served tree[] = {
+        {"ITLFile.tlv", "tlv/sha1/ITLFile.tlv"},
+        {"SEP" MAC ".cnf.xml.sgn", "cnf/enc-mic-sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
+        {"SEP" MAC ".cnf.xml.enc.sgn", "cnf/enc-mic-sha1/SEP001E7A4C11A1.cnf.xml.enc.sgn"},
+        {NULL, NULL},
+    };
+    static uint8_t cert[4096], key[4096];
+    struct vec pem = vec_read("keys/mic.crt");
+    int cert_len = wc_CertPemToDer(pem.p, (word32)pem.len, cert, sizeof cert, CERT_TYPE);
+    vec_free(&pem);
+    assert_true(cert_len > 0);
+    size_t key_len = vec_key_der("keys/mic.key", key, sizeof key);
+    struct boot_params p = {.mac = MAC, .model = "8845", .cert_der = cert,
+                            .cert_len = (size_t)cert_len, .key_der = key, .key_len = key_len};
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, tree, &p), BOOT_CONFIG_ACCEPTED);
+    assert_string_equal(e.log[e.n_req - 1], "SEP" MAC ".cnf.xml.enc.sgn");
+    assert_true(e.cfg.full_config);
+    assert_string_equal(e.cfg.load_information, "sip8845_65.14-1-1MN-366");
+    assert_int_equal(e.cfg.tvs_count, 1);
+
+    /* The LSC's config is not for this certificate: CAPF would be needed. */
+    static const struct served lsc_tree[] = {
+        {"ITLFile.tlv", "tlv/sha1/ITLFile.tlv"},
+        {"SEP" MAC ".cnf.xml.sgn", "cnf/enc-lsc-sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
+        {NULL, NULL},
+    };
+    assert_int_equal(run(&e, lsc_tree, &p), BOOT_FAILED);
+    assert_non_null(strstr(e.b.failure, "certHash"));
+
+    /* A tampered encrypted config leaves no settings behind. */
+    static const struct served bad[] = {
+        {"ITLFile.tlv", "tlv/sha1/ITLFile.tlv"},
+        {"SEP" MAC ".cnf.xml.sgn", "cnf/enc-mic-sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
+        {"SEP" MAC ".cnf.xml.enc.sgn",
+         "bad/enc-digest-byte-flip-resigned/SEP001E7A4C11A1.cnf.xml.enc.sgn"},
+        {NULL, NULL},
+    };
+    assert_int_equal(run(&e, bad, &p), BOOT_FAILED);
+    assert_non_null(strstr(e.b.failure, "plaintext_digest_mismatch"));
+    assert_string_equal(e.cfg.load_information, "");
+    env_free(&e);
+}
+
+static void test_fetch_failure_stops_the_boot(void **state)
+{
+    (void)state;
+    struct env e;
+    env_init(&e);
+    struct boot_params p = {.mac = MAC, .model = "8845"};
+    boot_init(&e.b, &p, e.ts, &e.cfg);
+    assert_non_null(boot_next(&e.b));
+    boot_on_file(&e.b, FETCH_FAILED, "server unreachable", NULL, 0);
+    assert_null(boot_next(&e.b));
+    assert_int_equal(e.b.outcome, BOOT_FAILED);
+    assert_non_null(strstr(e.b.failure, "unreachable"));
+    env_free(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_boot_falls_back_to_cluster_files),
+        cmocka_unit_test(test_per_phone_files_win),
+        cmocka_unit_test(test_no_trust_list_means_unsigned_config),
+        cmocka_unit_test(test_no_downgrade_after_trust_list),
+        cmocka_unit_test(test_attacker_itl_refused_old_kept),
+        cmocka_unit_test(test_other_phones_config_refused),
+        cmocka_unit_test(test_rollback_itl_then_unsigned),
+        cmocka_unit_test(test_encrypted_config_with_mic),
+        cmocka_unit_test(test_fetch_failure_stops_the_boot),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
