@@ -29,7 +29,8 @@
 #define HTTPC_DEFAULT_MAX_BODY 550001u
 #define HTTPC_MAX_FILENAME 255u
 #define HTTPC_MAX_HOST 63u
-#define HTTPC_MAX_REQUEST 768u
+/* Fits the longest name percent-encoded (3 x 255) with the longest host. */
+#define HTTPC_MAX_REQUEST 1024u
 /* Hard limits on what the server sends before (and after) the body. */
 #define HTTPC_MAX_LINE 1024u         /* status or header line, CRLF included */
 #define HTTPC_MAX_CHUNK_LINE 128u    /* chunk-size line, extensions included */
