@@ -4,7 +4,8 @@
 # lwIP's own Filelists.cmake is not used: it writes into the source tree and
 # adds documentation targets. Its file lists are mirrored here.
 #
-# The port (sys_now, LWIP_RAND, diagnostics) is our code, built as
+# The port (sys_now, LWIP_RAND, diagnostics, the DHCP option 150/66 hooks
+# of dhcp_tftp.h) is our code, built as
 # `lwip_port` with our warnings; it calls the board's HAL, so whoever links
 # `lwip` also links a `board`.
 
@@ -24,7 +25,8 @@ target_include_directories(lwip SYSTEM PUBLIC
   "${CMAKE_SOURCE_DIR}/config/lwip" "${LWIP_DIR}/src/include")
 target_compile_options(lwip PRIVATE -w -Os)
 
-add_library(lwip_port STATIC "${CMAKE_SOURCE_DIR}/config/lwip/port.c")
+add_library(lwip_port STATIC "${CMAKE_SOURCE_DIR}/config/lwip/port.c"
+  "${CMAKE_SOURCE_DIR}/config/lwip/dhcp_tftp.c" "${CMAKE_SOURCE_DIR}/config/lwip/dhcp_tftp_parse.c")
 target_link_libraries(lwip_port PUBLIC trace board)
 target_include_directories(lwip_port PRIVATE
   "${CMAKE_SOURCE_DIR}/config/lwip" "${LWIP_DIR}/src/include")

@@ -69,6 +69,17 @@ uint64_t semihost_elapsed(void)
     return (uint64_t)ticks[1] << 32 | ticks[0];
 }
 
+int semihost_get_cmdline(char *buf, size_t cap)
+{
+    if (cap == 0)
+        return -1;
+    uint32_t block[2] = {(uint32_t)(uintptr_t)buf, (uint32_t)cap};
+    if (semihost_call(SYS_GET_CMDLINE, block) != 0 || block[1] >= cap)
+        return -1;
+    buf[block[1]] = '\0';
+    return 0;
+}
+
 void semihost_exit(int code)
 {
     uint32_t block[2] = {ADP_STOPPED_APPLICATION_EXIT, (uint32_t)code};

@@ -15,6 +15,7 @@ enum semihost_op {
     SYS_FLEN = 0x0C,
     SYS_CLOCK = 0x10,
     SYS_TIME = 0x11,
+    SYS_GET_CMDLINE = 0x15,
     SYS_EXIT_EXTENDED = 0x20,
     SYS_ELAPSED = 0x30,
 };
@@ -38,6 +39,11 @@ int semihost_write(int32_t fd, const void *buf, size_t n);
 uint32_t semihost_time(void);     /* seconds since 1970 */
 uint32_t semihost_clock(void);    /* centiseconds of host CPU time */
 uint64_t semihost_elapsed(void);  /* host nanosecond counter, 0 if absent */
+
+/* The command line QEMU hands the program (-semihosting-config arg=...,
+ * else "<kernel file> <-append text>") into buf, NUL-terminated. Returns
+ * 0, or -1 (none, or longer than cap - 1). */
+int semihost_get_cmdline(char *buf, size_t cap);
 
 /* Ends the emulator with `code` as QEMU's exit status. */
 void semihost_exit(int code) __attribute__((noreturn));

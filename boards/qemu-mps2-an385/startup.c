@@ -1,11 +1,17 @@
 /* Reset and exception entry of the QEMU mps2-an385 image: vector table,
- * C runtime set-up, then firmware_main(); its status ends the emulator. */
+ * C runtime set-up, then the phone (phone_main(), the firmware image) or
+ * firmware_main() (other images); the status ends the emulator. */
 #include <stdint.h>
 #include <string.h>
 
 #include "board_qemu.h"
-#include "firmware.h"
 #include "hal/hal_board.h"
+#include "lan9118.h"
+#ifdef SECD_PHONE_IMAGE
+#include "phone.h"
+#else
+#include "firmware.h"
+#endif
 #include "trace.h"
 
 #define STACK_PAINT 0xA5A5A5A5u
@@ -22,6 +28,12 @@ extern void (*__init_array_end[])(void);
 void Reset_Handler(void) __attribute__((noreturn));
 void Fault_Handler(void); /* fault.c */
 void SysTick_Handler(void); /* clock.c */
+#ifdef SECD_PHONE_IMAGE
+void ETH_IRQHandler(void); /* netif_lan9118.c */
+#define ETH_IRQ_ENTRY ETH_IRQHandler
+#else
+#define ETH_IRQ_ENTRY Fault_Handler /* no network in other images */
+#endif
 
 /* Eight unused interrupt entries (plain C: no range designators). */
 #define UNUSED_IRQ_X4 Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler
@@ -34,6 +46,7 @@ struct vector_table {
     vector_fn irq[NUM_IRQS];
 };
 _Static_assert(NUM_IRQS == 4 * 8, "vector table initialiser covers 4 x 8 interrupts");
+_Static_assert(LAN9118_IRQ == 8 + 4 + 1, "the Ethernet entry sits at IRQ 13 below");
 
 __attribute__((section(".vectors"), used)) static const struct vector_table vectors = {
     .initial_sp = __stack_top,
@@ -51,8 +64,11 @@ __attribute__((section(".vectors"), used)) static const struct vector_table vect
         Fault_Handler,   /* 14 PendSV (unused) */
         SysTick_Handler, /* 15 SysTick */
     },
-    /* No interrupt is enabled yet: one firing is reported as a fault. */
-    .irq = {UNUSED_IRQ_X8, UNUSED_IRQ_X8, UNUSED_IRQ_X8, UNUSED_IRQ_X8},
+    /* Only the Ethernet interrupt is used; any other one firing is
+     * reported as a fault. */
+    .irq = {UNUSED_IRQ_X8,
+            UNUSED_IRQ_X4, Fault_Handler, ETH_IRQ_ENTRY, Fault_Handler, Fault_Handler, /* 13 */
+            UNUSED_IRQ_X8, UNUSED_IRQ_X8},
 };
 
 /* Fills the unused stack below the current frame with a pattern; the
@@ -86,8 +102,12 @@ void Reset_Handler(void)
 {
     init_c_runtime();
     paint_stack();
+#ifdef SECD_PHONE_IMAGE
+    int status = phone_main();
+#else
     firmware_set_flash(board_flash());
     int status = firmware_main();
+#endif
     NOT("BOARD", "exit %d: stack peak %u bytes, heap %u bytes", status,
         (unsigned)board_stack_peak(), (unsigned)board_heap_used());
     hal_board_exit(status);

@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include "board_qemu.h"
 #include "hal/hal_board.h"
+#include "hal/hal_clock.h"
 #include "hal/hal_console.h"
 
 extern uint8_t __heap_start[], __heap_end[];
@@ -88,6 +90,20 @@ int _kill(int pid, int sig)
     (void)sig;
     errno = EINVAL;
     return -1;
+}
+
+/* time() and gettimeofday(): the board's wall clock (build epoch + uptime,
+ * clock.c). expat asks for it when no hash salt is set. */
+int _gettimeofday(struct timeval *tv, void *tz);
+int _gettimeofday(struct timeval *tv, void *tz)
+{
+    (void)tz;
+    if (tv) {
+        uint64_t us = hal_wall_us();
+        tv->tv_sec = (time_t)(us / 1000000u);
+        tv->tv_usec = (suseconds_t)(us % 1000000u);
+    }
+    return 0;
 }
 
 /* abort() and exit() end up here. */

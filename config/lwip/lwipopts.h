@@ -63,4 +63,15 @@
 #define LWIP_STATS 0             /* saves RAM; trace shows what matters */
 #define LWIP_DEBUG 0
 
+/* --- DHCP options 150/66: the phone's TFTP server ------------------- */
+/* lwIP 2.1.3 neither requests nor keeps them; its hooks do (see
+ * dhcp_tftp.h). The append hook extends option 55 in place. */
+#define LWIP_HOOK_FILENAME "dhcp_tftp.h"
+#define LWIP_HOOK_DHCP_APPEND_OPTIONS(netif, dhcp, state, msg, msg_type, options_len_ptr) \
+    secd_dhcp_append_options((msg)->options, (options_len_ptr), DHCP_OPTIONS_LEN)
+#define LWIP_HOOK_DHCP_PARSE_OPTION(netif, dhcp, state, msg, msg_type, option, len, pbuf, \
+                                    offset)                                             \
+    secd_dhcp_parse_option(lwip_ntohl((msg)->xid), (msg_type), (option), (len), (pbuf), \
+                           (offset))
+
 #endif
