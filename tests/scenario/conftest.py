@@ -12,6 +12,7 @@ own `python3 -m tcm serve` on a free loopback port and gives the phone its
 own flash directory, so tests can run in parallel.
 """
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -194,8 +195,71 @@ class Phone:
         run.check_format()
         return run
 
+    def console(self, server, extra=()):
+        """An interactive session: `with phone.console(srv) as con:`
+        con.send(line), con.wait_for(regex); con.run (a PhoneRun) after."""
+        addr = server if isinstance(server, str) else server.addr
+        return Console([str(self.exe), "--mac", self.mac, "--tftp", addr, "--flash",
+                        str(self.flash), *extra])
+
     def show_trustlist(self, server, **kw):
         return self.boot(server, commands=["show trustlist"], **kw).trust_list()
+
+
+class Console:
+    """secd-phone without --once, its stdin written line by line."""
+
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.start = time.monotonic()
+        self.out = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.run = None
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self._cond:
+                self.out.append(line)
+                self._cond.notify_all()
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def wait_for(self, pattern, count=1, timeout=20.0):
+        """Waits until `count` trace messages match the regex."""
+        rx = re.compile(pattern)
+
+        def seen():
+            msgs = [m[5] for m in map(TRACE_RE.match, self.out) if m]
+            return sum(1 for msg in msgs if rx.search(msg)) >= count
+
+        with self._cond:
+            ok = self._cond.wait_for(seen, timeout)
+        assert ok, "no %d x %r in:\n%s" % (count, pattern, "".join(self.out))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.stdin.close()
+        try:
+            rc = self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self._reader.join(5)
+        err = self.proc.stderr.read()
+        self.proc.stderr.close()
+        self.run = PhoneRun.parse(rc, "".join(self.out), time.monotonic() - self.start)
+        if exc[0] is None:
+            assert err == "", "secd-phone wrote to stderr: %s" % err
+            assert rc == 0, "console `quit` must exit 0:\n" + self.run.stdout
+            self.run.check_format()
+        return False
 
 
 # -- the test call manager's TFTP server --
@@ -237,10 +301,21 @@ class TcmServer:
         # into one another, so search the whole text.
         return re.findall(r"RRQ (\S+) mode=", "\n".join(list(self.log)))
 
+    def wait_idle(self, timeout=10.0):
+        """Waits until every transfer the server started has ended (the
+        phone may exit before the server has read its final ACK)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = "\n".join(list(self.log))
+            if len(re.findall(r"RRQ \S+ mode=", text)) == len(re.findall(r"END \S+ ", text)):
+                return True
+            time.sleep(0.02)
+        return False
+
     def stop(self):
-        """Stops the server; returns its counters."""
-        import json
+        """Stops the server once idle; returns its counters."""
         if self.proc.poll() is None:
+            self.wait_idle()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(10)
@@ -316,17 +391,38 @@ def cluster_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def encrypted_cluster_dir(cluster_dir, tmp_path_factory):
+    """The same cluster serving an encrypted config (B6) for the phone's MIC:
+    a signed partial config and SEP<MAC>.cnf.xml.enc.sgn."""
+    out = tmp_path_factory.mktemp("cluster-enc")
+    tree.build(out, mac=MAC, keys=_keys_of(cluster_dir), encrypt="mic")
+    return out
+
+
+@pytest.fixture(scope="session")
 def cluster(cluster_dir):
     """The session's cluster PKI (tcm.pki.Cluster), to build extra files."""
-    return pki.load(Path(cluster_dir.joinpath("keys-dir").read_text()))
+    return pki.load(_keys_of(cluster_dir))
+
+
+def _keys_of(cluster_dir):
+    return Path(cluster_dir.joinpath("keys-dir").read_text())
+
+
+def _copy_tree(built, dest, keys):
+    """A test's own copy of the tftp/ tree of a tree.build() output."""
+    shutil.copytree(built / "tftp", dest)
+    return Tree(dest, built / "attack", keys)
 
 
 @pytest.fixture
 def tftp_tree(cluster_dir, tmp_path):
-    root = tmp_path / "tftp"
-    shutil.copytree(cluster_dir / "tftp", root)
-    keys = Path(cluster_dir.joinpath("keys-dir").read_text())
-    return Tree(root, cluster_dir / "attack", keys)
+    return _copy_tree(cluster_dir, tmp_path / "tftp", _keys_of(cluster_dir))
+
+
+@pytest.fixture
+def encrypted_tree(encrypted_cluster_dir, cluster_dir, tmp_path):
+    return _copy_tree(encrypted_cluster_dir, tmp_path / "tftp", _keys_of(cluster_dir))
 
 
 @pytest.fixture

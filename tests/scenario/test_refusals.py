@@ -198,3 +198,30 @@ def test_config_size_limit_is_inclusive(secure_phone, server, tftp_tree, cluster
         assert run.rc != 0, run.stdout
         assert SGN not in run.received()
         run.expect_error(r"^boot failed: config too large$")
+
+
+@pytest.mark.parametrize("signer", ["capf", "sast1", "tvs"])
+def test_config_signed_by_wrong_role_refused(secure_phone, server, tftp_tree, cluster, signer):
+    """B3: only a CCM+TFTP or TFTP record may sign a config; CAPF, SAST and
+    TVS certificates the phone trusts for other uses may not (the TVS
+    certificate even shares the CallManager's subject name)."""
+    tftp_tree.put(SGN, files.build_sgn(cluster[signer], tftp_tree.read(CNF), SGN))
+
+    run = secure_phone.boot(server)
+
+    assert run.rc != 0, run.stdout
+    run.expect_error(r"^signed config refused: signer_not_trusted$")
+    assert not run.find(r"config parsed")
+
+
+def test_itl_signed_by_capf_refused_by_itl_only_phone(phone, server, tftp_tree, cluster):
+    """B2 ITL only: a new ITL must be signed by a SAST record of the ITL."""
+    tftp_tree.drop_ctl()
+    good_itl = tftp_tree.md5(ITL_PHONE)
+    assert phone.boot(server).rc == 0
+    tftp_tree.serve_itl(files.build_itl(cluster, signer="capf"))
+
+    run = phone.boot(server)
+
+    run.expect_error(r"ITL %s refused: \w+ - Trust List verification failed$" % ITL_PHONE)
+    assert phone.show_trustlist(server)["ITL"] == good_itl

@@ -101,3 +101,16 @@ def test_itl_with_regenerated_tvs_certificate_accepted(secure_phone, server, tft
     assert run.rc == 0, run.stdout
     run.expect(r"^ITL installed \(anchor: (CTL|ITL)\), MD5 %s$" % tftp_tree.md5(ITL_PHONE))
     assert secure_phone.show_trustlist(server)["ITL"] == tftp_tree.md5(ITL_PHONE)
+
+
+def test_itl_only_phone_takes_itl_signed_by_its_sast(phone, server, tftp_tree, cluster):
+    """B2 ITL only: a new ITL from the same CallManager (a SAST record of
+    the installed ITL) replaces the old one."""
+    tftp_tree.drop_ctl()
+    assert phone.boot(server).rc == 0
+    tftp_tree.serve_itl(files.build_itl(cluster, timestamp=1700000000))
+
+    run = phone.boot(server)
+
+    assert run.rc == 0, run.stdout
+    run.expect(r"^ITL installed \(anchor: ITL\), MD5 %s$" % tftp_tree.md5(ITL_PHONE))

@@ -1,0 +1,70 @@
+"""Encrypted configuration for the phone's MIC (B6)."""
+import re
+
+import pytest
+
+from conftest import CNF, CTL_PHONE, ITL_PHONE, SGN
+
+ENC = CNF + ".enc.sgn"
+
+
+@pytest.fixture
+def enc_server(tcm, encrypted_tree):
+    return tcm(encrypted_tree.root)
+
+
+def _mic(tree):
+    return ("--mic", str(tree.keys / "mic.pem"))
+
+
+def _load_of(xml):
+    return re.search(rb"<loadInformation>([^<]*)</loadInformation>", xml)[1].decode()
+
+
+def test_encrypted_config_decrypted_with_mic(phone, enc_server, encrypted_tree,
+                                             encrypted_cluster_dir, cluster):
+    plaintext = (encrypted_cluster_dir / "expected" / CNF).read_bytes()
+
+    run = phone.boot(enc_server, extra=_mic(encrypted_tree))
+
+    assert run.rc == 0, run.stdout
+    assert run.requested() == [CTL_PHONE, ITL_PHONE, SGN, ENC]
+    run.expect(r"^partial config: encrConfig true, certHash %s$" % cluster["mic"].md5)
+    run.expect(r"^verifyFile: verify SUCCESS <%s>$" % re.escape(ENC))
+    run.expect(r"^encrypted config decrypted and verified \(\d+ bytes\)$")
+    run.expect(r"^boot complete: config accepted \(load %s\)$" % re.escape(_load_of(plaintext)))
+    # The plaintext config stays in RAM: nothing of it reaches the flash.
+    assert b"<?xml" not in phone.flash_bin.read_bytes()
+    assert b"<device" not in phone.flash_bin.read_bytes()
+    shown = phone.boot(enc_server, commands=["show config"], extra=_mic(encrypted_tree))
+    assert "loadInformation: %s" % _load_of(plaintext) in shown.console
+    assert any(re.match(r"^callManager 1: ", line) for line in shown.console), shown.stdout
+
+
+def test_encrypted_config_without_device_certificate(phone, enc_server):
+    run = phone.boot(enc_server)
+
+    assert run.rc != 0, run.stdout
+    run.expect_error(r"^boot failed: no device certificate for the encrypted config$")
+    assert ENC not in run.requested()
+
+
+@pytest.mark.parametrize("attack,reason", [
+    ("enc-wrong-device", "key_unwrap_failed"),
+    ("enc-wrapped-key-flip-resigned", "key_unwrap_failed"),
+    ("enc-pad-len-zero-resigned", "padding_length_invalid"),
+    ("enc-digest-flip-resigned", "plaintext_digest_mismatch"),
+])
+def test_bad_encrypted_config_refused_settings_dropped(phone, enc_server, encrypted_tree,
+                                                       attack, reason):
+    encrypted_tree.put(ENC, encrypted_tree.attack(attack))
+
+    run = phone.boot(enc_server, extra=_mic(encrypted_tree))
+
+    assert run.rc != 0, run.stdout
+    run.expect_error(r"^boot failed: encrypted config refused: %s$" % reason)
+    assert not run.find(r"decrypted and verified")
+    # None of the decrypted settings survive a refusal.
+    shown = phone.boot(enc_server, commands=["show config"], extra=_mic(encrypted_tree))
+    assert not any(re.match(r"^(callManager|tvs) \d+:", line) for line in shown.console), \
+        shown.stdout
