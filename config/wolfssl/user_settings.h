@@ -83,6 +83,10 @@
 #define HAVE_SNI
 #define HAVE_EXTENDED_MASTER
 #define HAVE_ENCRYPT_THEN_MAC
+/* secd/tls pins the server's leaf certificate (TVS/CAPF records) instead of
+ * trusting a CA store: its verify callback must run for the leaf even when
+ * wolfSSL's own chain check passed. */
+#define WOLFSSL_ALWAYS_VERIFY_CB
 #define WOLFSSL_BASE64_ENCODE
 
 #ifndef __ASSEMBLER__
