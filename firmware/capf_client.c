@@ -1,0 +1,592 @@
+/* CAPF client driver (see capf_client.h). */
+#include "capf_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wolfssl/wolfcrypt/settings.h>
+#include <wolfssl/wolfcrypt/hash.h>
+
+#include "hal/hal_clock.h"
+#include "trace.h"
+
+/* ---- pre-generated key blob: "KEY1", u8 type, u16 bits, u16 len, DER ---- */
+
+int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t *key, size_t cap,
+                     size_t *len)
+{
+    static uint8_t blob[9 + CAPF_KEY_DER_MAX];
+    size_t n = 0;
+    if (storage_read(st, CERT_AREA_NEXT_KEY, blob, sizeof blob, &n) != STORAGE_OK || n < 9 ||
+        memcmp(blob, "KEY1", 4) != 0)
+        return -1;
+    size_t kl = (size_t)blob[7] << 8 | blob[8];
+    if (kl + 9 != n || kl > cap)
+        return -1;
+    ks->type = blob[4];
+    ks->bits = (uint16_t)(blob[5] << 8 | blob[6]);
+    memcpy(key, blob + 9, kl);
+    *len = kl;
+    return 0;
+}
+
+int capf_pregen_store(const struct storage *st, const struct capf_keyspec *ks,
+                      const uint8_t *key, size_t len)
+{
+    static uint8_t blob[9 + CAPF_KEY_DER_MAX];
+    if (len > CAPF_KEY_DER_MAX)
+        return -1;
+    memcpy(blob, "KEY1", 4);
+    blob[4] = ks->type;
+    blob[5] = (uint8_t)(ks->bits >> 8);
+    blob[6] = (uint8_t)ks->bits;
+    blob[7] = (uint8_t)(len >> 8);
+    blob[8] = (uint8_t)len;
+    memcpy(blob + 9, key, len);
+    return storage_replace(st, CERT_AREA_NEXT_KEY, blob, len + 9) == STORAGE_OK ? 0 : -1;
+}
+
+void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,
+                      const struct phone_config *cfg, const struct capf_net *net,
+                      const char *mac)
+{
+    memset(c, 0, sizeof *c);
+    c->cs = cs;
+    c->ts = ts;
+    c->cfg = cfg;
+    c->net = net;
+    snprintf(c->device_name, sizeof c->device_name, "SEP%.12s", mac);
+    c->pregen_enabled = 1;
+    c->pregen_spec = (struct capf_keyspec){CAPF_KEY_RSA, 2048};
+    c->status.reason = -1;
+    c->status.auth_type = -1;
+}
+
+/* ---- server certificate -------------------------------------------------- */
+
+static int record_names_cert(const struct secd_record *r, const uint8_t *der, size_t len)
+{
+    if (r->certificate.len)
+        return r->certificate.len == len && memcmp(r->certificate.p, der, len) == 0;
+    if (!r->cert_hash.len)
+        return 0;
+    enum wc_HashType ht = r->cert_hash_alg == SECD_HASH_SHA512   ? WC_HASH_TYPE_SHA512
+                          : r->cert_hash_alg == SECD_HASH_SHA256 ? WC_HASH_TYPE_SHA256
+                                                                 : WC_HASH_TYPE_SHA;
+    uint8_t h[WC_MAX_DIGEST_SIZE];
+    int hl = wc_HashGetDigestSize(ht);
+    return hl > 0 && (size_t)hl == r->cert_hash.len && wc_Hash(ht, der, (word32)len, h, hl) == 0 &&
+           memcmp(h, r->cert_hash.p, (size_t)hl) == 0;
+}
+
+/* Is der the certificate of a CAPF record of this trust list? */
+static int list_has_capf(const struct secd_tl *tl, const uint8_t *der, size_t len)
+{
+    struct secd_rec_iter it;
+    struct secd_record r;
+    if (!tl)
+        return 0;
+    secd_records_begin(&it, tl->data, tl->len, &tl->hdr);
+    while (secd_records_next(&it, &r) == SECD_OK && r.length)
+        if (r.has_role && r.role == SECD_ROLE_CAPF && record_names_cert(&r, der, len))
+            return 1;
+    return 0;
+}
+
+static enum secd_tls_verdict verify_capf(void *ctx, const uint8_t *der, size_t len,
+                                         int chain_error)
+{
+    struct capf_client *c = ctx;
+    const struct secd_trust *t = &c->ts->trust;
+    (void)chain_error; /* the CAPF record, not a CA, is the anchor */
+    if (t->corrupt) {
+        c->peer_refused = 1;
+        return SECD_TLS_REJECT;
+    }
+    if (list_has_capf(t->ctl, der, len)) {
+        NOT("CAPF", "server certificate is the CAPF record of the CTL");
+        return SECD_TLS_ACCEPT;
+    }
+    if (list_has_capf(t->itl, der, len)) {
+        NOT("CAPF", "server certificate is the CAPF record of the ITL");
+        return SECD_TLS_ACCEPT;
+    }
+    if (t->tvs && t->tvs->vouch) {
+        c->peer_deferred = 1;
+        return SECD_TLS_DEFER;
+    }
+    c->peer_refused = 1;
+    return SECD_TLS_REJECT;
+}
+
+/* After a deferred handshake: ask TVS whether the certificate has the
+ * CAPF role. */
+static int tvs_vouches(struct capf_client *c)
+{
+    const struct secd_tvs_hook *tvs = c->ts->trust.tvs;
+    size_t len = 0;
+    const uint8_t *der = secd_tls_peer_cert(&c->tls, &len);
+    struct secd_header none;
+    struct secd_bytes key = {0};
+    memset(&none, 0, sizeof none);
+    if (!der || !tvs || !tvs->vouch)
+        return 0;
+    NOT("CAPF", "server certificate not in CTL/ITL: asking TVS");
+    return tvs->vouch(tvs->ctx, &none, der, len, SECD_ROLE_BIT(SECD_ROLE_CAPF), &key) == 1;
+}
+
+/* ---- connection ------------------------------------------------------- */
+
+/* Bounded copy; src may be dst itself. */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memmove(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void fail(struct capf_client *c, enum capf_outcome o, const char *why)
+{
+    c->status.outcome = o;
+    copy_text(c->status.why, sizeof c->status.why, why);
+    ERR("CAPF", "%s", c->status.why);
+}
+
+static void disconnect(struct capf_client *c)
+{
+    if (!c->connected)
+        return;
+    c->net->close(c->net->ctx, &c->tls);
+    secd_tls_free(&c->tls);
+    c->connected = 0;
+    c->waiting_auth_string = 0;
+}
+
+static int open_tls(struct capf_client *c, const char *host, uint16_t port)
+{
+    char why[96] = "";
+    struct cert_pair id;
+    struct secd_tls_config tc = {.verify = verify_capf, .verify_ctx = c};
+    if (cert_store_in_use(c->cs, "CAPF", &id)) {
+        tc.client_cert = id.cert;
+        tc.client_cert_len = id.cert_len;
+        tc.client_key = id.key;
+        tc.client_key_len = id.key_len;
+    }
+    NOT("CAPF", "connecting to CAPF %s:%u", host, (unsigned)port);
+    if (c->net->connect(c->net->ctx, host, port, CAPF_CONNECT_TIMEOUT_MS, why, sizeof why) != 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "cannot connect to CAPF %s:%u: %s", host, (unsigned)port, why);
+        fail(c, CAPF_OUT_FAILED, msg);
+        return -1;
+    }
+    enum secd_tls_status ts = secd_tls_init(&c->tls, &tc);
+    if (ts != SECD_TLS_OK) {
+        c->net->close(c->net->ctx, NULL);
+        fail(c, CAPF_OUT_FAILED, secd_tls_status_str(ts));
+        return -1;
+    }
+    c->connected = 1;
+    c->peer_deferred = c->peer_refused = 0;
+    int hs = c->net->handshake(c->net->ctx, &c->tls, CAPF_READ_TIMEOUT_MS, why, sizeof why);
+    if (hs == 0 && c->peer_deferred) {
+        int ok = tvs_vouches(c);
+        secd_tls_peer_decide(&c->tls, ok);
+        if (!ok) {
+            hs = -1;
+            c->peer_refused = 1;
+            snprintf(why, sizeof why, "%s", "TVS does not vouch for it with the CAPF role");
+        }
+    }
+    if (hs != 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "TLS to CAPF %s:%u refused: %s%s", host, (unsigned)port, why,
+                 c->peer_refused
+                     ? " (CAPF certificate not in CTL/ITL and not vouched for by TVS)"
+                     : "");
+        fail(c, CAPF_OUT_FAILED, msg);
+        disconnect(c);
+        return -1;
+    }
+    NOT("CAPF", "TLS established with CAPF %s:%u (%s, %s)", host, (unsigned)port,
+        secd_tls_version(&c->tls), secd_tls_cipher(&c->tls));
+    return 0;
+}
+
+/* ---- key generation -------------------------------------------------- */
+
+static int spec_equal(const struct capf_keyspec *a, const struct capf_keyspec *b)
+{
+    return a->type == b->type && a->bits == b->bits;
+}
+
+/* A stored pre-generated key of this spec, if any. */
+static int take_pregen(struct capf_client *c, const struct capf_keyspec *ks)
+{
+    struct capf_keyspec have;
+    if (capf_pregen_load(c->cs->st, &have, c->new_key, sizeof c->new_key, &c->new_key_len) != 0 ||
+        !spec_equal(&have, ks))
+        return -1;
+    struct capf_keyspec check;
+    if (capf_key_public(c->new_key, c->new_key_len, c->new_spki, sizeof c->new_spki,
+                        &c->new_spki_len, &check) != CAPF_OK)
+        return -1;
+    return 0;
+}
+
+static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
+{
+    snprintf(c->status.key, sizeof c->status.key, "%s", capf_keyspec_str(ks));
+    c->new_key_is_pregen = take_pregen(c, ks) == 0;
+    c->status.used_pregen = c->new_key_is_pregen;
+    c->status.keygen_ms = 0;
+    if (c->new_key_is_pregen) {
+        NOT("CAPF", "key generate request %s: using the pre-generated key", capf_keyspec_str(ks));
+        capf_session_key_ready(&c->session, c->new_spki, c->new_spki_len);
+        return;
+    }
+    /* Slow: tell the server first (request in progress). */
+    capf_session_generating(&c->session);
+    struct capf_output out;
+    if (capf_session_poll(&c->session, &out) == CAPF_ACT_SEND)
+        c->net->write(c->net->ctx, &c->tls, out.data, out.len, CAPF_READ_TIMEOUT_MS);
+    NOT("CAPF", "key generate request %s: generating (request in progress sent)",
+        capf_keyspec_str(ks));
+    uint32_t t0 = hal_monotonic_ms();
+    enum capf_err e = capf_key_generate(ks, c->new_key, sizeof c->new_key, &c->new_key_len,
+                                        c->new_spki, sizeof c->new_spki, &c->new_spki_len);
+    c->status.keygen_ms = hal_monotonic_ms() - t0;
+    if (e != CAPF_OK) {
+        ERR("CAPF", "key generation %s failed: %s", capf_keyspec_str(ks), capf_err_str(e));
+        capf_session_key_ready(&c->session, NULL, 0);
+        return;
+    }
+    NOT("CAPF", "generated %s key in %u ms", capf_keyspec_str(ks), (unsigned)c->status.keygen_ms);
+    capf_session_key_ready(&c->session, c->new_spki, c->new_spki_len);
+}
+
+static void on_store(struct capf_client *c, const struct capf_output *out)
+{
+    int ok = cert_store_install_lsc(c->cs, out->data, out->len, c->new_key, c->new_key_len) == 0;
+    if (ok) {
+        NOT("CAPF", "LSC stored with its private key (%zu + %zu bytes)", out->len, c->new_key_len);
+        if (c->new_key_is_pregen)
+            storage_erase(c->cs->st, CERT_AREA_NEXT_KEY); /* used: make the next one */
+    } else {
+        ERR("CAPF", "storing the LSC failed: the previous certificate is kept");
+    }
+    memset(c->new_key, 0, sizeof c->new_key);
+    c->new_key_len = 0;
+    capf_session_store_done(&c->session, ok);
+}
+
+static void on_delete(struct capf_client *c)
+{
+    int ok = cert_store_delete_lsc(c->cs) == 0;
+    if (ok)
+        NOT("CAPF", "LSC deleted at the server's request");
+    else
+        ERR("CAPF", "deleting the LSC failed");
+    capf_session_delete_done(&c->session, ok);
+}
+
+/* ---- session pump ----------------------------------------------------- */
+
+static void trace_received(struct capf_client *c)
+{
+    if (c->session.rx_count == c->rx_seen)
+        return;
+    c->rx_seen = c->session.rx_count;
+    uint8_t cmd = c->session.last_rx_command;
+    if (cmd == CAPF_AUTH_REQUEST) {
+        c->status.auth_type = c->session.auth_type;
+        NOT("CAPF", "received %s (session %08x, auth mode %s)", capf_command_name(cmd),
+            (unsigned)c->session.session_id, capf_auth_type_name(c->session.auth_type));
+    } else {
+        NOT("CAPF", "received %s", capf_command_name(cmd));
+    }
+}
+
+static void on_done(struct capf_client *c, const struct capf_output *out)
+{
+    c->status.outcome = out->outcome;
+    c->status.reason = out->reason;
+    copy_text(c->status.why, sizeof c->status.why, out->why ? out->why : "");
+    switch (out->outcome) {
+    case CAPF_OUT_INSTALLED:
+    case CAPF_OUT_FETCHED:
+    case CAPF_OUT_DELETED:
+    case CAPF_OUT_NOTHING_TO_DO:
+        NOT("CAPF", "session ended: %s", capf_outcome_name(out->outcome));
+        break;
+    case CAPF_OUT_RETRY_LATER:
+        WRN("CAPF", "session ended: retry later (%u s)", (unsigned)out->retry_delay);
+        break;
+    case CAPF_OUT_REFUSED:
+        ERR("CAPF", "session ended by the server: reason %d (%s); certificates unchanged",
+            out->reason, capf_reason_name(out->reason));
+        break;
+    case CAPF_OUT_CONNECTION_LOST:
+        ERR("CAPF", "connection lost mid-session: previous LSC and key kept");
+        break;
+    default:
+        ERR("CAPF", "session failed: %s", out->why ? out->why : capf_outcome_name(out->outcome));
+        break;
+    }
+    disconnect(c);
+}
+
+static void receive(struct capf_client *c)
+{
+    uint8_t buf[1024];
+    long n = c->net->read(c->net->ctx, &c->tls, buf, sizeof buf, CAPF_READ_TIMEOUT_MS);
+    if (n <= 0) {
+        capf_session_on_closed(&c->session);
+        return;
+    }
+    size_t taken = capf_session_on_bytes(&c->session, buf, (size_t)n);
+    if (taken < (size_t)n) /* more than a whole message of garbage */
+        capf_session_on_closed(&c->session);
+}
+
+/* Runs the session until it ends or waits for the user. */
+static int pump(struct capf_client *c)
+{
+    struct capf_output out;
+    for (;;) {
+        enum capf_action a = capf_session_poll(&c->session, &out);
+        trace_received(c);
+        switch (a) {
+        case CAPF_ACT_SEND:
+            NOT("CAPF", "sending %s", capf_command_name(out.command));
+            if (c->net->write(c->net->ctx, &c->tls, out.data, out.len, CAPF_READ_TIMEOUT_MS) != 0)
+                capf_session_on_closed(&c->session);
+            break;
+        case CAPF_ACT_WAIT:
+            receive(c);
+            break;
+        case CAPF_ACT_NEED_AUTH_STRING:
+            if (capf_auth_string_valid(c->auth_string)) {
+                capf_session_set_auth_string(&c->session, c->auth_string);
+                break;
+            }
+            c->waiting_auth_string = 1;
+            WRN("CAPF", "auth mode by authentication string: waiting for the string "
+                        "(console: capf auth-string DIGITS)");
+            return 1;
+        case CAPF_ACT_GENERATE_KEY:
+            on_generate(c, &out.key);
+            break;
+        case CAPF_ACT_STORE_CERT:
+            on_store(c, &out);
+            break;
+        case CAPF_ACT_DELETE_CERT:
+            on_delete(c);
+            break;
+        case CAPF_ACT_DONE:
+            on_done(c, &out);
+            return out.outcome == CAPF_OUT_INSTALLED || out.outcome == CAPF_OUT_FETCHED ||
+                           out.outcome == CAPF_OUT_DELETED || out.outcome == CAPF_OUT_NOTHING_TO_DO
+                       ? 0
+                       : -1;
+        }
+    }
+}
+
+static void session_config(struct capf_client *c, struct capf_session_config *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    snprintf(sc->device_name, sizeof sc->device_name, "%s", c->device_name);
+    const struct cert_pair *l = &c->cs->lsc, *m = &c->cs->mic;
+    sc->lsc = (struct capf_identity){l->cert, l->cert_len, l->key, l->key_len};
+    sc->mic = (struct capf_identity){m->cert, m->cert_len, m->key, m->key_len};
+    if (capf_auth_string_valid(c->auth_string))
+        memcpy(sc->auth_string, c->auth_string, sizeof sc->auth_string);
+}
+
+int capf_client_start(struct capf_client *c, const char *host, uint16_t port)
+{
+    disconnect(c);
+    memset(&c->status, 0, sizeof c->status);
+    c->status.ran = 1;
+    c->status.reason = -1;
+    c->status.auth_type = -1;
+    if (!host) {
+        if (!c->cfg || !c->cfg->capf_count) {
+            fail(c, CAPF_OUT_FAILED, "no CAPF server in the config (capfList)");
+            return -1;
+        }
+        host = c->cfg->capf[0].host;
+        port = c->cfg->capf[0].port;
+    }
+    if (!port)
+        port = CONFIG_CAPF_DEFAULT_PORT;
+    if (open_tls(c, host, port) != 0)
+        return -1;
+    static struct capf_session_config sc;
+    session_config(c, &sc);
+    capf_session_init(&c->session, &sc);
+    c->rx_seen = 0;
+    return pump(c);
+}
+
+int capf_client_set_auth_string(struct capf_client *c, const char *digits)
+{
+    if (!capf_auth_string_valid(digits))
+        return -1;
+    snprintf(c->auth_string, sizeof c->auth_string, "%s", digits);
+    if (!c->waiting_auth_string)
+        return 0;
+    c->waiting_auth_string = 0;
+    NOT("CAPF", "authentication string entered: resuming the session");
+    capf_session_set_auth_string(&c->session, c->auth_string);
+    return pump(c);
+}
+
+void capf_client_idle(struct capf_client *c)
+{
+    struct capf_keyspec have;
+    static uint8_t key[CAPF_KEY_DER_MAX];
+    static uint8_t spki[CAPF_SPKI_MAX];
+    size_t kl, sl;
+    if (!c->pregen_enabled || c->connected ||
+        capf_pregen_load(c->cs->st, &have, key, sizeof key, &kl) == 0)
+        return;
+    uint32_t t0 = hal_monotonic_ms();
+    if (capf_key_generate(&c->pregen_spec, key, sizeof key, &kl, spki, sizeof spki, &sl) !=
+            CAPF_OK ||
+        capf_pregen_store(c->cs->st, &c->pregen_spec, key, kl) != 0) {
+        ERR("CAPF", "pre-generating the next %s key failed", capf_keyspec_str(&c->pregen_spec));
+        c->pregen_enabled = 0;
+    } else {
+        NOT("CAPF", "pre-generated the next %s key in %u ms", capf_keyspec_str(&c->pregen_spec),
+            (unsigned)(hal_monotonic_ms() - t0));
+    }
+    memset(key, 0, sizeof key);
+}
+
+/* ---- console ---------------------------------------------------------- */
+
+static void print_line(void *ctx, const char *s)
+{
+    (void)ctx;
+    console_print("%s", s);
+}
+
+static struct capf_client *client_of(struct console *con, const char *words);
+
+static enum console_result cmd_show_cert(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct capf_client *c = client_of(con, "show cert");
+    cert_store_describe(c->cs, print_line, NULL);
+    return CONSOLE_CONTINUE;
+}
+
+static int parse_host_port(char *arg, const char **host, uint16_t *port)
+{
+    char *colon = strrchr(arg, ':');
+    *host = arg;
+    *port = 0;
+    if (colon) {
+        char *end;
+        long p = strtol(colon + 1, &end, 10);
+        if (*end || p <= 0 || p > 65535)
+            return -1;
+        *colon = '\0';
+        *port = (uint16_t)p;
+    }
+    return 0;
+}
+
+static enum console_result cmd_capf_start(struct console *con, int argc, char **argv)
+{
+    struct capf_client *c = client_of(con, "capf start");
+    const char *host = NULL;
+    uint16_t port = 0;
+    if (argc && parse_host_port(argv[0], &host, &port) != 0) {
+        ERR("CAPF", "capf start: bad HOST[:PORT] %s", argv[0]);
+        return CONSOLE_CONTINUE;
+    }
+    capf_client_start(c, host, port);
+    return CONSOLE_CONTINUE;
+}
+
+static enum console_result cmd_capf_auth(struct console *con, int argc, char **argv)
+{
+    struct capf_client *c = client_of(con, "capf auth-string");
+    (void)argc;
+    if (!capf_auth_string_valid(argv[0])) {
+        ERR("CAPF", "authentication string must be 4 to 16 digits");
+        return CONSOLE_CONTINUE;
+    }
+    NOT("CAPF", "authentication string set (%zu digits)", strlen(argv[0]));
+    capf_client_set_auth_string(c, argv[0]);
+    return CONSOLE_CONTINUE;
+}
+
+static enum console_result cmd_capf_status(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct capf_client *c = client_of(con, "capf status");
+    const struct capf_status *s = &c->status;
+    struct capf_keyspec ks;
+    static uint8_t key[CAPF_KEY_DER_MAX];
+    size_t kl;
+    if (!s->ran)
+        console_print("CAPF: no session since boot");
+    else if (c->waiting_auth_string)
+        console_print("CAPF: waiting for the authentication string");
+    else
+        console_print("CAPF: last session %s, reason %d (%s)%s%s", capf_outcome_name(s->outcome),
+                      s->reason, capf_reason_name(s->reason), s->why[0] ? ": " : "", s->why);
+    if (s->auth_type >= 0)
+        console_print("auth mode: %s", capf_auth_type_name(s->auth_type));
+    if (s->key[0])
+        console_print("last key: %s, %s", s->key,
+                      s->used_pregen ? "pre-generated" : "generated during the session");
+    int have = capf_pregen_load(c->cs->st, &ks, key, sizeof key, &kl) == 0;
+    memset(key, 0, sizeof key);
+    console_print("pre-generated key: %s", have ? capf_keyspec_str(&ks) : "none");
+    console_print("LSC: %s", cert_store_has_lsc(c->cs) ? "installed" : "not installed");
+    return CONSOLE_CONTINUE;
+}
+
+static enum console_result cmd_erase_lsc(struct console *con, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct capf_client *c = client_of(con, "erase lsc");
+    if (cert_store_delete_lsc(c->cs) == 0)
+        WRN("SECD", "LSC erased by the administrator: the MIC is used");
+    else
+        ERR("SECD", "erase lsc failed");
+    return CONSOLE_CONTINUE;
+}
+
+static const struct console_command capf_commands[] = {
+    {"show cert", 0, 0, cmd_show_cert, "show cert"},
+    {"capf start", 0, 1, cmd_capf_start, "capf start [HOST[:PORT]]"},
+    {"capf auth-string", 1, 1, cmd_capf_auth, "capf auth-string DIGITS"},
+    {"capf status", 0, 0, cmd_capf_status, "capf status"},
+    {"show capf", 0, 0, cmd_capf_status, "show capf"},
+    {"erase lsc", 0, 0, cmd_erase_lsc, "erase lsc"},
+};
+
+static struct capf_client *client_of(struct console *con, const char *words)
+{
+    for (size_t i = 0; i < sizeof capf_commands / sizeof capf_commands[0]; i++)
+        if (!strcmp(capf_commands[i].words, words))
+            return console_ctx(con, &capf_commands[i]);
+    return NULL;
+}
+
+int capf_client_register(struct capf_client *c, struct console *con)
+{
+    return console_register(con, capf_commands, sizeof capf_commands / sizeof capf_commands[0], c);
+}

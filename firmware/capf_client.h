@@ -1,0 +1,103 @@
+/* CAPF client: drives a CAPF session (secd/capf.h) over TLS (secd/tls.h)
+ * through the board's network glue, and owns the phone's side of it:
+ * server certificate check, key generation (and pre-generation), storing
+ * the LSC, console commands. Board independent: the board gives a
+ * `struct capf_net` (host: POSIX TCP, QEMU: lwIP).
+ *
+ * Server certificate: accepted only when it is the certificate of a CAPF
+ * record of the installed CTL or ITL (or matches the record's certificate
+ * hash), else when TVS vouches for it with the CAPF role (the trust
+ * store's TVS hook); otherwise the session is refused (B8).
+ *
+ * Console (registered with console_register):
+ *   capf start [HOST[:PORT]]   run a session (server from <capfList>, port 3804)
+ *   capf auth-string DIGITS    4-16 digits for auth mode "by authentication string"
+ *   capf status                last operation, result, reason; key pre-generation
+ *   show cert                  MIC and LSC (cert_store_describe)
+ *   erase lsc                  delete the LSC locally */
+#ifndef FIRMWARE_CAPF_CLIENT_H
+#define FIRMWARE_CAPF_CLIENT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert_store.h"
+#include "config.h"
+#include "console.h"
+#include "secd/capf.h"
+#include "secd/tls.h"
+#include "trust_store.h"
+
+#define CAPF_READ_TIMEOUT_MS 15000u
+#define CAPF_CONNECT_TIMEOUT_MS 5000u
+
+/* The board's TLS-over-TCP glue. Each returns 0 on success, -1 on failure
+ * (with a short reason in why). read returns the byte count, 0 when the
+ * server closed the stream, -1 on error or timeout. */
+struct capf_net {
+    void *ctx;
+    int (*connect)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms, char *why,
+                   size_t why_cap);
+    int (*handshake)(void *ctx, struct secd_tls *t, uint32_t timeout_ms, char *why,
+                     size_t why_cap);
+    int (*write)(void *ctx, struct secd_tls *t, const uint8_t *p, size_t n, uint32_t timeout_ms);
+    long (*read)(void *ctx, struct secd_tls *t, uint8_t *buf, size_t cap, uint32_t timeout_ms);
+    void (*close)(void *ctx, struct secd_tls *t);
+};
+
+struct capf_status {
+    int ran;                    /* a session was started since boot */
+    enum capf_outcome outcome;
+    int reason;                 /* server reason, -1 when none */
+    int auth_type;              /* -1 before the auth request */
+    char why[128];
+    char key[16];               /* key spec of the last enrolment */
+    uint32_t keygen_ms;         /* 0 when a pre-generated key was used */
+    int used_pregen;
+};
+
+struct capf_client {
+    struct cert_store *cs;
+    struct trust_store *ts;
+    const struct phone_config *cfg;
+    const struct capf_net *net;
+    char device_name[CAPF_DEVICE_NAME_MAX];
+    char auth_string[CAPF_AUTH_STRING_MAX + 1];
+    int waiting_auth_string;    /* a session is open, waiting for the string */
+    int connected;
+    int peer_deferred;          /* the verify rule left it to TVS */
+    int peer_refused;           /* the verify rule (or TVS) refused the server */
+    int pregen_enabled;
+    struct capf_keyspec pregen_spec;
+    struct capf_status status;
+    uint8_t new_key[CAPF_KEY_DER_MAX]; /* the key of the enrolment in progress */
+    size_t new_key_len;
+    uint8_t new_spki[CAPF_SPKI_MAX];
+    size_t new_spki_len;
+    int new_key_is_pregen;
+    unsigned rx_seen;
+    struct capf_session session;
+    struct secd_tls tls;
+};
+
+void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,
+                      const struct phone_config *cfg, const struct capf_net *net,
+                      const char *mac);
+/* Runs a session with host:port (host NULL: the first <capfList> entry).
+ * Returns when the session ended, or when it waits for the authentication
+ * string (capf_client_set_auth_string resumes it). 0 = an operation or "no
+ * operation" completed; -1 otherwise (status tells why). */
+int capf_client_start(struct capf_client *c, const char *host, uint16_t port);
+/* Stores the string (4-16 digits) and resumes a waiting session. */
+int capf_client_set_auth_string(struct capf_client *c, const char *digits);
+/* Idle work: pre-generates the next key pair when none is stored. */
+void capf_client_idle(struct capf_client *c);
+/* Registers the console commands (ctx = c). */
+int capf_client_register(struct capf_client *c, struct console *con);
+
+/* Pre-generated key blob ("lsckey" area), exposed for tests. */
+int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t *key, size_t cap,
+                     size_t *len);
+int capf_pregen_store(const struct storage *st, const struct capf_keyspec *ks,
+                      const uint8_t *key, size_t len);
+
+#endif

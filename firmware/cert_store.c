@@ -1,0 +1,181 @@
+/* The phone's certificates: read-only MIC, atomic LSC + key (cert_store.h). */
+#include "cert_store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <wolfssl/wolfcrypt/settings.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/md5.h>
+#include <wolfssl/wolfcrypt/sha.h>
+
+#include "secd/capf.h"
+#include "secd/secd.h"
+#include "trace.h"
+
+/* Blob: "LSC1", u16 certificate length, u16 key length, DER, DER. */
+static const uint8_t blob_magic[4] = {'L', 'S', 'C', '1'};
+#define BLOB_HEADER 8u
+
+size_t cert_store_encode(uint8_t *out, size_t cap, const uint8_t *cert, size_t cert_len,
+                         const uint8_t *key, size_t key_len)
+{
+    if (!cert_len || !key_len || cert_len > CERT_DER_MAX || key_len > CERT_KEY_MAX ||
+        BLOB_HEADER + cert_len + key_len > cap)
+        return 0;
+    memcpy(out, blob_magic, 4);
+    out[4] = (uint8_t)(cert_len >> 8);
+    out[5] = (uint8_t)cert_len;
+    out[6] = (uint8_t)(key_len >> 8);
+    out[7] = (uint8_t)key_len;
+    memcpy(out + BLOB_HEADER, cert, cert_len);
+    memcpy(out + BLOB_HEADER + cert_len, key, key_len);
+    return BLOB_HEADER + cert_len + key_len;
+}
+
+int cert_store_decode(const uint8_t *blob, size_t len, struct cert_pair *out)
+{
+    if (len < BLOB_HEADER || memcmp(blob, blob_magic, 4) != 0)
+        return -1;
+    size_t cl = (size_t)blob[4] << 8 | blob[5];
+    size_t kl = (size_t)blob[6] << 8 | blob[7];
+    if (!cl || !kl || BLOB_HEADER + cl + kl != len)
+        return -1;
+    *out = (struct cert_pair){blob + BLOB_HEADER, cl, blob + BLOB_HEADER + cl, kl};
+    return 0;
+}
+
+int cert_store_load(struct cert_store *cs, const struct storage *st)
+{
+    size_t len = 0;
+    cs->st = st;
+    cs->lsc = (struct cert_pair){0};
+    cs->lsc_status = storage_read(st, CERT_AREA_LSC, cs->blob, sizeof cs->blob, &len);
+    if (cs->lsc_status == STORAGE_NOT_FOUND)
+        return 0;
+    if (cs->lsc_status == STORAGE_OK && cert_store_decode(cs->blob, len, &cs->lsc) == 0)
+        return 0;
+    if (cs->lsc_status == STORAGE_OK)
+        cs->lsc_status = STORAGE_CORRUPT;
+    cs->lsc = (struct cert_pair){0};
+    ERR("SECD", "EROR:LSC storage damaged (%s): the LSC is not used",
+        storage_status_str(cs->lsc_status));
+    return -1;
+}
+
+void cert_store_set_mic(struct cert_store *cs, const uint8_t *cert, size_t cert_len,
+                        const uint8_t *key, size_t key_len)
+{
+    cs->mic = (struct cert_pair){cert, cert_len, key, key_len};
+}
+
+int cert_store_install_lsc(struct cert_store *cs, const uint8_t *cert, size_t cert_len,
+                           const uint8_t *key, size_t key_len)
+{
+    static uint8_t staged[CERT_LSC_BLOB_MAX]; /* cs->blob backs the current LSC */
+    size_t n = cert_store_encode(staged, sizeof staged, cert, cert_len, key, key_len);
+    if (!n)
+        return -1;
+    enum storage_status s = storage_replace(cs->st, CERT_AREA_LSC, staged, n);
+    cert_store_load(cs, cs->st); /* what is stored now, whatever happened */
+    return s == STORAGE_OK && cs->lsc.cert_len == cert_len ? 0 : -1;
+}
+
+int cert_store_delete_lsc(struct cert_store *cs)
+{
+    enum storage_status s = storage_erase(cs->st, CERT_AREA_LSC);
+    cert_store_load(cs, cs->st);
+    return (s == STORAGE_OK || s == STORAGE_NOT_FOUND) && !cs->lsc.cert_len ? 0 : -1;
+}
+
+int cert_store_has_lsc(const struct cert_store *cs)
+{
+    return cs->lsc.cert_len != 0;
+}
+
+const char *cert_store_in_use(const struct cert_store *cs, const char *purpose,
+                              struct cert_pair *out)
+{
+    if (cs->lsc.cert_len) {
+        *out = cs->lsc;
+        NOT("SECD", "-PXY_CERT: [%s], cert [LSC]", purpose);
+        return "LSC";
+    }
+    WRN("SECD", "-PXY_NO_LSC: No LSC for [%s], will try MIC", purpose);
+    if (cs->mic.cert_len) {
+        *out = cs->mic;
+        return "MIC";
+    }
+    *out = (struct cert_pair){0};
+    ERR("SECD", "-PXY_NO_MIC: No MIC for [%s] either: no device certificate", purpose);
+    return NULL;
+}
+
+/* ---- show cert ------------------------------------------------------ */
+
+static void print_date(char *buf, size_t cap, const char *label, const byte *date, int len)
+{
+    const byte *d;
+    byte format;
+    int dlen;
+    if (!date || wc_GetDateInfo(date, len, &d, &format, &dlen) != 0 || dlen > 20)
+        snprintf(buf, cap, "  %s: ?", label);
+    else
+        snprintf(buf, cap, "  %s: %.*s", label, dlen, (const char *)d);
+}
+
+static void describe_one(const char *kind, const struct cert_pair *p,
+                         void (*line)(void *, const char *), void *ctx)
+{
+    static DecodedCert dc; /* large: off the stack */
+    char buf[320], hex[2 * 20 + 1];
+    if (!p->cert_len) {
+        snprintf(buf, sizeof buf, "%s: not installed", kind);
+        line(ctx, buf);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%s: installed, %zu bytes", kind, p->cert_len);
+    line(ctx, buf);
+    wc_InitDecodedCert(&dc, p->cert, (word32)p->cert_len, NULL);
+    if (wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL) == 0) {
+        snprintf(buf, sizeof buf, "  subject: %.280s", dc.subject);
+        line(ctx, buf);
+        snprintf(buf, sizeof buf, "  issuer: %.280s", dc.issuer);
+        line(ctx, buf);
+        int sl = dc.serialSz > 0 && dc.serialSz <= 20 ? dc.serialSz : 0;
+        secd_hex(dc.serial, (size_t)sl, hex);
+        snprintf(buf, sizeof buf, "  serial: %s", hex);
+        line(ctx, buf);
+        print_date(buf, sizeof buf, "not before", dc.beforeDate, dc.beforeDateLen);
+        line(ctx, buf);
+        print_date(buf, sizeof buf, "not after", dc.afterDate, dc.afterDateLen);
+        line(ctx, buf);
+    } else {
+        line(ctx, "  (certificate does not parse)");
+    }
+    wc_FreeDecodedCert(&dc);
+    uint8_t md[20];
+    secd_md5(p->cert, p->cert_len, md);
+    secd_hex(md, 16, hex);
+    snprintf(buf, sizeof buf, "  MD5: %s", hex);
+    line(ctx, buf);
+    wc_ShaHash(p->cert, (word32)p->cert_len, md);
+    secd_hex(md, 20, hex);
+    snprintf(buf, sizeof buf, "  SHA-1: %s", hex);
+    line(ctx, buf);
+}
+
+void cert_store_describe(const struct cert_store *cs, void (*line)(void *, const char *),
+                         void *ctx)
+{
+    char buf[96];
+    snprintf(buf, sizeof buf, "certificate in use: %s",
+             cs->lsc.cert_len ? "LSC" : cs->mic.cert_len ? "MIC" : "none");
+    line(ctx, buf);
+    describe_one("MIC", &cs->mic, line, ctx);
+    describe_one("LSC", &cs->lsc, line, ctx);
+    if (cs->lsc_status != STORAGE_OK && cs->lsc_status != STORAGE_NOT_FOUND) {
+        snprintf(buf, sizeof buf, "LSC storage: %s", storage_status_str(cs->lsc_status));
+        line(ctx, buf);
+    }
+}
