@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 TCM_DIR = Path(os.environ.get("SECD_TCM_DIR") or HERE.parent / "tcm").resolve()
 sys.path.insert(0, str(TCM_DIR))
 
-from tcm import files, pki, tree  # noqa: E402,F401
+from tcm import pki, tree  # noqa: E402
 
 MAC = pki.DEFAULT_MAC
 OTHER_MAC = pki.DEFAULT_OTHER_MAC
@@ -88,10 +88,6 @@ class PhoneRun:
         failed = self.find(r"^boot failed: ", level="ERR", module="SECD")
         assert bool(ok) != bool(failed), "no single boot verdict in:\n" + self.stdout
         return bool(ok)
-
-    def lines(self, level=None, module=None):
-        return ["%s: %s" % (t.module, t.msg) for t in self.trace
-                if (level is None or t.level == level) and (module is None or t.module == module)]
 
     def errors(self):
         return [t.msg for t in self.trace if t.level == "ERR"]

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import CNF, CTL_PHONE, ITL_PHONE, MAC, SGN
+from conftest import CNF, CTL_PHONE, ITL_PHONE, MAC, SGN, Phone
 
 
 def test_first_boot_installs_ctl_itl_and_accepts_signed_config(phone, server, tftp_tree):
@@ -156,7 +156,6 @@ def test_console_commands_after_reboot_in_one_script(secure_phone, server, tftp_
 
 def test_lower_case_mac_asks_upper_case_names(phone_exe, tmp_path, server):
     """B1: <MAC> is 12 upper-case hex digits whatever was configured."""
-    from conftest import Phone
     run = Phone(phone_exe, tmp_path / "flash-lc", mac=MAC.lower()).boot(server)
 
     assert run.rc == 0, run.stdout
