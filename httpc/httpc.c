@@ -274,7 +274,8 @@ void httpc_on_tick(struct httpc *c, uint32_t now_ms)
         else if (due(now_ms, c->t_start + c->cfg.total_timeout_ms))
             fail(c, HTTPC_TIMEOUT, "total timeout");
     } else if (c->state == HTTPC_ST_LINGER) {
-        if (due(now_ms, c->t_linger))
+        /* Unparsed bytes are bytes after the body: they decide, not the timer. */
+        if (c->in_len == 0 && due(now_ms, c->t_linger))
             finish(c, HTTPC_OK, NULL);
     } else if (is_parsing(c->state) && c->in_len == 0) {
         if (due(now_ms, c->t_start + c->cfg.total_timeout_ms))

@@ -1,6 +1,8 @@
 /* secd-phone: the firmware on the POSIX board (contract in docs/secd-phone.md)
  *   secd-phone --mac HEX12 --tftp HOST[:PORT] --flash DIR [--model NNNN]
- *              [--mic CERTKEY.pem] [--once]
+ *              [--mic CERTKEY.pem] [--http-port N] [--once]
+ * Files are asked for over HTTP on the TFTP server's address, port N
+ * (default 6970, 0 = TFTP only) first, then over TFTP (docs/http.md).
  * Trace on stdout, console commands on stdin. --once: run the boot
  * sequence and exit 0 when a config was accepted, 1 when not, 2 on a
  * usage or local error. */
@@ -22,6 +24,7 @@
 #include "flash_file.h"
 #include "hal/hal_board.h"
 #include "hal/hal_entropy.h"
+#include "http_posix.h"
 #include "layout.h"
 #include "tftp_posix.h"
 #include "trace.h"
@@ -34,13 +37,14 @@ struct phone_args {
     const char *tftp;
     const char *flash_dir;
     const char *mic;
+    long http_port;              /* 0: TFTP only */
     int once;
 };
 
 static int usage(void)
 {
     fputs("usage: secd-phone --mac HEX12 --tftp HOST[:PORT] --flash DIR [--model NNNN]\n"
-          "                  [--mic CERTKEY.pem] [--once]\n", stderr);
+          "                  [--mic CERTKEY.pem] [--http-port N] [--once]\n", stderr);
     return EXIT_USAGE;
 }
 
@@ -61,6 +65,7 @@ static int parse_args(int argc, char **argv, struct phone_args *a)
 {
     memset(a, 0, sizeof *a);
     a->model = "8845";
+    a->http_port = 6970;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (!strcmp(opt, "--once")) {
@@ -81,7 +86,12 @@ static int parse_args(int argc, char **argv, struct phone_args *a)
             a->model = val;
         else if (!strcmp(opt, "--mic"))
             a->mic = val;
-        else
+        else if (!strcmp(opt, "--http-port")) {
+            char *end;
+            a->http_port = strtol(val, &end, 10);
+            if (*end != '\0' || end == val || a->http_port < 0 || a->http_port > 65535)
+                return -1;
+        } else
             return -1;
     }
     return a->mac[0] && a->tftp && a->flash_dir && strlen(a->model) < 8 ? 0 : -1;
@@ -149,6 +159,79 @@ static enum fetch_status fetch_file(struct tftp_posix *tp, const char *name, uin
     }
 }
 
+/* HTTP first (docs/http.md): only a complete 200 is an answer; anything
+ * else falls back to TFTP for the same file, whose outcome is final. A
+ * failed connection turns HTTP off for the rest of this boot. */
+struct http_source {
+    struct http_posix hp;
+    int enabled;
+};
+
+static void on_http_request(void *ctx, uint32_t request_no, const char *file)
+{
+    const struct http_posix *hp = ctx;
+    NOT("HTTP", "[%u]:HTTP GET /%s from %s:%u", (unsigned)request_no, file, hp->host,
+        (unsigned)hp->port);
+}
+
+static int http_source_open(struct http_source *hs, const char *host, long port)
+{
+    struct httpc_config hcfg;
+    hs->enabled = 0;
+    if (port == 0)
+        return 0;
+    httpc_config_default(&hcfg);
+    hcfg.max_body = TFTPC_DEFAULT_MAX_FILE_SIZE; /* one limit for both transports */
+    if (http_posix_open(&hs->hp, host, (uint16_t)port, &hcfg) != 0)
+        return -1;
+    hs->hp.on_request = on_http_request;
+    hs->hp.ctx = &hs->hp;
+    hs->enabled = 1;
+    return 0;
+}
+
+/* Returns 1 when HTTP delivered the whole file, 0 to ask TFTP. */
+static int fetch_http(struct http_source *hs, const char *name, uint8_t *buf, size_t cap,
+                      size_t *len)
+{
+    struct http_posix_result res;
+    memset(&res, 0, sizeof res);
+    int rc = http_posix_fetch(&hs->hp, name, buf, cap, len, &res);
+    unsigned req = (unsigned)res.detail.request_no;
+    if (res.detail.status)
+        NOT("HTTP", "[%u]:HTTP/1.%u %u %s", req, (unsigned)res.detail.version_minor,
+            (unsigned)res.detail.status, res.detail.reason_phrase);
+    switch (rc) {
+    case HTTPC_OK:
+        NOT("HTTP", "[%u]:Finished --> rcvd %zu bytes", req, *len);
+        return 1;
+    case HTTPC_NOT_FOUND:
+        NOT("HTTP", "[%u]:File not found on HTTP: %s, asking TFTP", req, name);
+        return 0;
+    case HTTPC_REFUSED:
+    case HTTPC_TIMEOUT:
+        if (rc == HTTPC_REFUSED || !res.detail.status) {
+            NOT("HTTP", "[%u]:HTTP server %s:%u: %s, TFTP only for this boot",
+                req, hs->hp.host, (unsigned)hs->hp.port,
+                rc == HTTPC_REFUSED && res.sys_errno ? strerror(res.sys_errno) : res.detail.detail);
+            hs->enabled = 0;
+            return 0;
+        }
+        break;
+    case HTTPC_TOO_LARGE:
+        WRN("HTTP", "[%u]:%s exceeds max size = %u on HTTP, asking TFTP", req, name,
+            TFTPC_DEFAULT_MAX_FILE_SIZE);
+        return 0;
+    default:
+        break;
+    }
+    WRN("HTTP", "[%u]:HTTP GET /%s refused: %s%s%s%s, asking TFTP", req, name,
+        rc < 0 ? "local error" : httpc_reason_str((enum httpc_reason)rc),
+        res.detail.detail ? " (" : "", res.detail.detail ? res.detail.detail : "",
+        res.detail.detail ? ")" : "");
+    return 0;
+}
+
 static int run_boot(const struct phone_args *a, struct trust_store *ts, struct phone_config *cfg,
                     const struct device_identity *id)
 {
@@ -167,6 +250,11 @@ static int run_boot(const struct phone_args *a, struct trust_store *ts, struct p
     }
     tp.on_request = on_request;
     tp.ctx = &glue;
+    static struct http_source hs;
+    if (http_source_open(&hs, glue.host, a->http_port) != 0) {
+        ERR("SECD", "bad HTTP server address %s", glue.host);
+        return -1;
+    }
 
     struct boot_params p;
     memset(&p, 0, sizeof p);
@@ -189,7 +277,9 @@ static int run_boot(const struct phone_args *a, struct trust_store *ts, struct p
     while ((name = boot_next(&b)) != NULL) {
         size_t len = 0;
         char why[160] = "";
-        enum fetch_status st = fetch_file(&tp, name, file, sizeof file, &len, why, sizeof why);
+        enum fetch_status st = FETCH_OK;
+        if (!hs.enabled || !fetch_http(&hs, name, file, sizeof file, &len))
+            st = fetch_file(&tp, name, file, sizeof file, &len, why, sizeof why);
         boot_on_file(&b, st, why, file, len);
     }
     tftp_posix_close(&tp);
