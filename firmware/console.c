@@ -189,7 +189,9 @@ enum console_result console_execute(struct console *c, const char *line)
     return CONSOLE_CONTINUE;
 }
 
-enum console_result console_feed(struct console *c, const char *data, size_t n)
+/* Runs the complete lines of data; *used tells how far it got when a
+ * command returned something else than CONTINUE. */
+static enum console_result feed_bytes(struct console *c, const char *data, size_t n, size_t *used)
 {
     for (size_t i = 0; i < n; i++) {
         char ch = data[i];
@@ -209,8 +211,46 @@ enum console_result console_feed(struct console *c, const char *data, size_t n)
             continue;
         }
         enum console_result r = console_execute(c, c->line);
-        if (r != CONSOLE_CONTINUE)
+        if (r != CONSOLE_CONTINUE) {
+            *used = i + 1;
             return r;
+        }
     }
+    *used = n;
     return CONSOLE_CONTINUE;
+}
+
+static void keep(struct console *c, const char *data, size_t n)
+{
+    size_t room = sizeof c->pending - c->pending_len;
+    if (n > room) {
+        console_print("console input too long while busy: %u bytes dropped", (unsigned)(n - room));
+        n = room;
+    }
+    memcpy(c->pending + c->pending_len, data, n);
+    c->pending_len += n;
+}
+
+enum console_result console_feed(struct console *c, const char *data, size_t n)
+{
+    size_t used;
+    if (c->pending_len) {
+        char earlier[sizeof c->pending];
+        size_t len = c->pending_len;
+        memcpy(earlier, c->pending, len);
+        c->pending_len = 0;
+        enum console_result r = feed_bytes(c, earlier, len, &used);
+        if (r != CONSOLE_CONTINUE) {
+            keep(c, earlier + used, len - used);
+            if (n)
+                keep(c, data, n);
+            return r;
+        }
+    }
+    if (!n)
+        return CONSOLE_CONTINUE;
+    enum console_result r = feed_bytes(c, data, n, &used);
+    if (r != CONSOLE_CONTINUE)
+        keep(c, data + used, n - used);
+    return r;
 }

@@ -35,6 +35,8 @@ struct console {
     char line[256];
     size_t len;
     int overflow;
+    char pending[512]; /* input left unread after a reboot/quit command */
+    size_t pending_len;
 };
 
 void console_init(struct console *c, struct trust_store *ts, const struct phone_config *cfg);
@@ -43,7 +45,8 @@ int console_register(struct console *c, const struct console_command *cmds, size
 /* The ctx registered with the set that holds `cmd`. */
 void *console_ctx(const struct console *c, const struct console_command *cmd);
 /* Feeds raw input bytes; runs each complete line. Returns QUIT/REBOOT as
- * soon as a command asks for it (the rest of the input is kept). */
+ * soon as a command asks for it; the rest of the input is kept and runs
+ * first on the next call (console_feed(c, NULL, 0) just drains it). */
 enum console_result console_feed(struct console *c, const char *data, size_t n);
 enum console_result console_execute(struct console *c, const char *line);
 /* Prints one plain line on the console. */

@@ -346,13 +346,14 @@ int main(int argc, char **argv)
     ssize_t n;
     while ((n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
         enum console_result r = console_feed(&con, buf, (size_t)n);
-        if (r == CONSOLE_QUIT)
-            break;
-        if (r == CONSOLE_REBOOT) {
+        while (r == CONSOLE_REBOOT) {
             NOT("SECD", "reboot requested from the console");
             load_trust(&ts, &st);
             run_boot(&a, &ts, &cfg, &id);
+            r = console_feed(&con, NULL, 0); /* commands typed after "reboot" */
         }
+        if (r == CONSOLE_QUIT)
+            break;
     }
     flash_file_close(&flash);
     return 0;

@@ -144,10 +144,6 @@ def test_console_erase_then_reboot_installs_again(secure_phone, server, tftp_tre
     _check_second_boot(con.run, tftp_tree)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "secd-phone drops console input that arrives in the same read() as `reboot`: "
-    "console_feed() returns CONSOLE_REBOOT mid-buffer and main() in "
-    "boards/host/secd_phone.c never feeds the rest of that buffer"))
 def test_console_commands_after_reboot_in_one_script(secure_phone, server, tftp_tree):
     """The same commands piped in at once, as a script would."""
     run = secure_phone.boot(server, commands=["erase trustlist", "reboot", "show trustlist"])
