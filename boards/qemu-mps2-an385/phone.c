@@ -299,13 +299,14 @@ static enum console_result edit_char(struct phone *p, char ch)
     return CONSOLE_CONTINUE;
 }
 
+/* One byte at a time: after `reboot` the rest of the input stays in the
+ * UART for the console of the next boot, as on the POSIX board. */
 static void step_console(struct phone *p)
 {
-    char buf[64];
-    int n = hal_console_read(buf, sizeof buf);
-    for (int i = 0; i < n && p->phase == PHASE_CONSOLE; i++) {
-        enum console_result r = p->args.interactive ? edit_char(p, buf[i])
-                                                    : console_feed(&p->con, &buf[i], 1);
+    char ch;
+    while (p->phase == PHASE_CONSOLE && hal_console_read(&ch, 1) == 1) {
+        enum console_result r = p->args.interactive ? edit_char(p, ch)
+                                                    : console_feed(&p->con, &ch, 1);
         if (r == CONSOLE_QUIT) {
             p->phase = PHASE_EXIT;
             p->status = 0;

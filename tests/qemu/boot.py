@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Boots secd-firmware.elf in qemu-system-arm (mps2-an385) and checks what
 the phone prints on its serial console and the status it exits with.
+The image runs with `-append --no-network` here (banner, self-test, boot
+counter, then exit); the network boot is tested by test_phone.py.
 
 Scenarios (each in its own working directory, i.e. its own flash.bin):
   boot           fresh flash: banner, every self-test OK, boot count 1, exit 0
@@ -44,7 +46,8 @@ def boot(qemu, elf, workdir):
     cmd = [qemu, "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic",
            "-monitor", "none", "-serial", "stdio",
            "-semihosting-config", "enable=on,target=native",
-           "-icount", "shift=0,sleep=off", "-kernel", elf]
+           "-icount", "shift=0,sleep=off", "-nic", "none", "-kernel", elf,
+           "-append", "--no-network"]
     start = time.monotonic()
     try:
         p = subprocess.run(cmd, cwd=workdir, stdin=subprocess.DEVNULL,
