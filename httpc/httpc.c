@@ -463,11 +463,11 @@ static void end_of_header(struct httpc *c)
         return;
     }
     if (st >= 300 && st <= 399)
-        fail(c, HTTPC_REDIRECT, "redirects are refused");
+        fail(c, HTTPC_REDIRECT, "Location not followed");
     else if (st == 404)
         fail(c, HTTPC_NOT_FOUND, "404");
     else if (st != 200)
-        fail(c, HTTPC_STATUS, "unexpected status");
+        fail(c, HTTPC_STATUS, "only 200 is accepted");
     else if (c->have_te && c->result.version_minor == 0)
         fail(c, HTTPC_PROTOCOL, "Transfer-Encoding in an HTTP/1.0 response");
     else if (c->have_te && c->result.have_length)
