@@ -24,6 +24,8 @@
 #define MEM_SIZE (16 * 1024)
 /* Receive pool: a full receive window of one TCP connection (4 segments)
  * plus room for a second connection and broadcast noise on the LAN. */
+/* The boot path needs far less: TFTP is lock-step (one 1.5 KB block in
+ * flight) and netif_lan9118.c copies each frame into one pool pbuf. */
 #define PBUF_POOL_SIZE 12
 #define MEMP_NUM_PBUF 8          /* PBUF_REF/ROM: few, we copy */
 #define MEMP_NUM_UDP_PCB 4       /* DHCP, DNS, TFTP, one spare */
