@@ -1,6 +1,7 @@
 #include "layout.h"
 
 #include "trust_store.h"
+#include "tvs_client.h"
 
 /* The boot counter comes first: tests/qemu/boot.py damages it at known
  * offsets (0 and 64). Adding an area at the end keeps existing ones. */
@@ -10,6 +11,7 @@ const struct storage_area phone_storage_layout[] = {
     {TRUST_AREA_ITL, TRUST_LIST_MAX + STORAGE_HEADER_SIZE},
     {"lsc", 4096},      /* LSC certificate + private key (CAPF issue) */
     {"lsckey", 2560},   /* pre-generated next LSC key pair (capf_client.c) */
+    {TVS_AREA, STORAGE_HEADER_SIZE + TVS_AREA_SIZE}, /* last TVS server list (tvs_client.c) */
 };
 const size_t phone_storage_layout_count =
     sizeof phone_storage_layout / sizeof phone_storage_layout[0];

@@ -26,6 +26,7 @@
 #include "hal/hal_entropy.h"
 #include "http_posix.h"
 #include "layout.h"
+#include "tcp_posix.h"
 #include "tftp_posix.h"
 #include "trace.h"
 
@@ -335,13 +336,21 @@ int main(int argc, char **argv)
     if (status != FIRMWARE_OK)
         return status == FIRMWARE_SELFTEST_FAILED ? 1 : EXIT_USAGE;
     NOT("SECD", "secd-phone SEP%s model %s", a.mac, a.model);
+    /* TVS (B4): asked for signers and HTTPS servers CTL/ITL do not know. */
+    static struct tcp_posix_net net;
+    static struct tvs_client tvs;
+    tvs_client_init(&tvs, tcp_posix_net_init(&net), &ts, &st, a.model, a.mac);
+    trust_store_set_tvs(&ts, tvs_client_hook(&tvs));
     load_trust(&ts, &st);
     int rc = run_boot(&a, &ts, &cfg, &id);
+    if (rc == 0)
+        tvs_client_set_servers(&tvs, &cfg);
     if (a.once)
         return rc < 0 ? EXIT_USAGE : rc;
 
     static struct console con;
     console_init(&con, &ts, &cfg);
+    tvs_console_register(&con, &tvs);
     char buf[512];
     ssize_t n;
     while ((n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
@@ -349,7 +358,8 @@ int main(int argc, char **argv)
         while (r == CONSOLE_REBOOT) {
             NOT("SECD", "reboot requested from the console");
             load_trust(&ts, &st);
-            run_boot(&a, &ts, &cfg, &id);
+            if (run_boot(&a, &ts, &cfg, &id) == 0)
+                tvs_client_set_servers(&tvs, &cfg);
             r = console_feed(&con, NULL, 0); /* commands typed after "reboot" */
         }
         if (r == CONSOLE_QUIT)

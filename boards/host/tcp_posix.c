@@ -273,3 +273,75 @@ void tcp_posix_close(struct tcp_posix *c, struct secd_tls *t)
     close(c->fd);
     c->fd = -1;
 }
+
+/* --- struct tvs_net ----------------------------------------------------- */
+
+static enum tvs_net_result net_result(enum tcp_posix_result r)
+{
+    switch (r) {
+    case TCP_POSIX_OK: return TVS_NET_OK;
+    case TCP_POSIX_RESOLVE:
+    case TCP_POSIX_REFUSED: return TVS_NET_UNREACHABLE;
+    case TCP_POSIX_TIMEOUT: return TVS_NET_TIMEOUT;
+    case TCP_POSIX_IO: return TVS_NET_RESET;
+    case TCP_POSIX_TLS: return TVS_NET_TLS;
+    case TCP_POSIX_CLOSED: return TVS_NET_CLOSED;
+    }
+    return TVS_NET_RESET;
+}
+
+static void *net_connect(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms,
+                         enum tvs_net_result *r)
+{
+    struct tcp_posix_net *n = ctx;
+    for (size_t i = 0; i < TCP_POSIX_NET_CONNS; i++) {
+        if (n->used[i])
+            continue;
+        *r = net_result(tcp_posix_connect(&n->conn[i].tcp, host, port, timeout_ms));
+        if (*r != TVS_NET_OK)
+            return NULL;
+        n->used[i] = 1;
+        n->conn[i].used = &n->used[i];
+        return &n->conn[i];
+    }
+    *r = TVS_NET_UNREACHABLE; /* no free connection */
+    return NULL;
+}
+
+static struct tcp_posix *tcp_of(void *conn)
+{
+    return &((struct tcp_posix_net_conn *)conn)->tcp;
+}
+
+static enum tvs_net_result net_handshake(void *conn, struct secd_tls *t, uint32_t timeout_ms)
+{
+    return net_result(tcp_posix_handshake(tcp_of(conn), t, timeout_ms));
+}
+
+static enum tvs_net_result net_write(void *conn, struct secd_tls *t, const uint8_t *p, size_t n,
+                                     uint32_t timeout_ms)
+{
+    return net_result(tcp_posix_write(tcp_of(conn), t, p, n, timeout_ms));
+}
+
+static enum tvs_net_result net_read(void *conn, struct secd_tls *t, uint8_t *p, size_t cap,
+                                    size_t *got, uint32_t timeout_ms)
+{
+    return net_result(tcp_posix_read(tcp_of(conn), t, p, cap, got, timeout_ms));
+}
+
+static void net_close(void *conn, struct secd_tls *t)
+{
+    struct tcp_posix_net_conn *c = conn;
+    tcp_posix_close(&c->tcp, t);
+    *c->used = 0;
+}
+
+const struct tvs_net *tcp_posix_net_init(struct tcp_posix_net *n)
+{
+    memset(n, 0, sizeof *n);
+    for (size_t i = 0; i < TCP_POSIX_NET_CONNS; i++)
+        n->conn[i].tcp.fd = -1;
+    n->net = (struct tvs_net){n, net_connect, net_handshake, net_write, net_read, net_close};
+    return &n->net;
+}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "secd/tls.h"
+#include "tvs_client.h"
 
 enum tcp_posix_result {
     TCP_POSIX_OK = 0,
@@ -46,5 +47,19 @@ enum tcp_posix_result tcp_posix_read_exact(struct tcp_posix *c, struct secd_tls 
                                            size_t n, uint32_t timeout_ms);
 /* Sends close_notify (best effort, short deadline) and closes the socket. */
 void tcp_posix_close(struct tcp_posix *c, struct secd_tls *t);
+
+/* The firmware's network interface (struct tvs_net, firmware/tvs_client.h)
+ * over these functions: up to TCP_POSIX_NET_CONNS connections at once. */
+#define TCP_POSIX_NET_CONNS 2
+struct tcp_posix_net_conn {
+    struct tcp_posix tcp;
+    int *used;
+};
+struct tcp_posix_net {
+    struct tcp_posix_net_conn conn[TCP_POSIX_NET_CONNS];
+    int used[TCP_POSIX_NET_CONNS];
+    struct tvs_net net;
+};
+const struct tvs_net *tcp_posix_net_init(struct tcp_posix_net *n);
 
 #endif

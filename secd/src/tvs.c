@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "secd_internal.h"
+
 #include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/wolfcrypt/hash.h>
 
@@ -166,6 +168,31 @@ enum secd_tvs_err secd_tvs_parse_response(const uint8_t *buf, size_t n, uint32_t
     if (!(seen & (1u << SECD_TVS_TAG_STATUS)))
         return SECD_TVS_ERR_NO_STATUS;
     return SECD_TVS_OK;
+}
+
+/* --- certificates and records ------------------------------------------ */
+
+int secd_tvs_record_matches(const struct secd_record *r, const uint8_t *der, size_t len)
+{
+    if (r->certificate.len)
+        return r->certificate.len == len && memcmp(r->certificate.p, der, len) == 0;
+    if (!r->cert_hash.len)
+        return 0;
+    uint8_t digest[64];
+    size_t dlen;
+    enum wc_HashType type = secd_wc_hash_type(r->cert_hash_alg);
+    int n = wc_HashGetDigestSize(type);
+    if (n <= 0 || (size_t)n != r->cert_hash.len || wc_Hash(type, der, (word32)len, digest,
+                                                           sizeof digest) != 0)
+        return 0;
+    dlen = (size_t)n;
+    return memcmp(digest, r->cert_hash.p, dlen) == 0 ? 2 : 0;
+}
+
+int secd_tvs_cert_public_key(const uint8_t *der, size_t len, uint8_t *out, size_t cap,
+                             size_t *out_len)
+{
+    return secd_cert_public_key(der, len, out, cap, out_len) == SECD_OK ? 0 : -1;
 }
 
 /* --- cache -------------------------------------------------------------- */

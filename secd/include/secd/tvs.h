@@ -87,6 +87,18 @@ struct secd_tvs_response {
 enum secd_tvs_err secd_tvs_parse_response(const uint8_t *buf, size_t n, uint32_t session_id,
                                           struct secd_tvs_response *r);
 
+/* --- certificates and trust-list records -------------------------------- */
+
+struct secd_record;
+/* Does a trust-list record name exactly this certificate: its certificate
+ * (tag 9) byte for byte, or its certificate hash (tag 11) computed with the
+ * record's algorithm (tag 12)? Returns 1 (2 when by hash), 0 if not. */
+int secd_tvs_record_matches(const struct secd_record *r, const uint8_t *der, size_t len);
+/* The SubjectPublicKeyInfo DER of a certificate (to verify a file with the
+ * key of the certificate TVS vouched for, never a key a file supplies). */
+int secd_tvs_cert_public_key(const uint8_t *der, size_t len, uint8_t *out, size_t cap,
+                             size_t *out_len);
+
 /* --- the cache ---------------------------------------------------------- */
 
 #ifndef SECD_TVS_CACHE_SIZE
