@@ -187,6 +187,11 @@ class HttpServer:
             self.count("faulty")
         self.log("END %s status=%s bytes=%d fault=%s" % (name, record["status"],
                                                         record["bytes"], record["fault"]))
+        # Done sending, and counted: the client sees the close only now.
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
     def _answer(self, sock, record, name):
         f = self.faults
@@ -274,11 +279,6 @@ class HttpServer:
             sock.sendall(body[off:off + step])
             record["bytes"] += len(body[off:off + step])
             self.count("bytes_sent", len(body[off:off + step]))
-        # Say we are done sending; the close follows when the handler returns.
-        try:
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
 
 def _parser():
