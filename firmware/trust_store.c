@@ -110,7 +110,7 @@ static void describe_slot(const char *name, const struct trust_list_slot *s,
         return;
     }
     secd_hex(s->md5, 16, hex);
-    snprintf(buf, sizeof buf, "%s: installed, %zu bytes, MD5 %s%s", name, s->len, hex,
+    snprintf(buf, sizeof buf, "%s: installed, %u bytes, MD5 %s%s", name, (unsigned)s->len, hex,
              s->tl.rollback ? " (rollback ITL)" : "");
     line(ctx, buf);
     snprintf(buf, sizeof buf, "  signer: %.*s", (int)s->tl.hdr.signer_name.len,
