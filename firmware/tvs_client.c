@@ -339,7 +339,7 @@ static void ask_servers(struct tvs_client *tc, const uint8_t key[32], const uint
             tc->stats.failovers++;
     }
     d->step = TVS_STEP_TVS;
-    snprintf(d->reason, sizeof d->reason, "no TVS server could be asked securely (%u tried%s%s)",
+    snprintf(d->reason, sizeof d->reason, "no TVS server could be asked securely (%u tried%s%.100s)",
              (unsigned)tc->n_servers, tc->n_servers ? ", last: " : "", tc->n_servers ? why : "");
     if (pin_failed)
         ERR(MOD, "EROR:processTvsClntReq: the TVS certificate is not in the installed CTL/ITL: "
