@@ -48,7 +48,7 @@ int capf_pregen_store(const struct storage *st, const struct capf_keyspec *ks,
 }
 
 void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,
-                      const struct phone_config *cfg, const struct capf_net *net,
+                      const struct phone_config *cfg, const struct tvs_net *net,
                       const char *mac)
 {
     memset(c, 0, sizeof *c);
@@ -159,15 +159,35 @@ static void disconnect(struct capf_client *c)
 {
     if (!c->connected)
         return;
-    c->net->close(c->net->ctx, &c->tls);
+    c->net->close(c->conn, &c->tls);
     secd_tls_free(&c->tls);
+    c->conn = NULL;
     c->connected = 0;
     c->waiting_auth_string = 0;
+}
+
+static const char *net_error(enum tvs_net_result r)
+{
+    switch (r) {
+    case TVS_NET_OK: return "ok";
+    case TVS_NET_UNREACHABLE: return "unreachable";
+    case TVS_NET_TIMEOUT: return "timeout";
+    case TVS_NET_RESET: return "connection reset";
+    case TVS_NET_TLS: return "TLS failure";
+    case TVS_NET_CLOSED: return "closed by the server";
+    default: return "network error";
+    }
+}
+
+static int net_write(struct capf_client *c, const uint8_t *p, size_t n)
+{
+    return c->net->write(c->conn, &c->tls, p, n, CAPF_READ_TIMEOUT_MS) == TVS_NET_OK ? 0 : -1;
 }
 
 static int open_tls(struct capf_client *c, const char *host, uint16_t port)
 {
     char why[96] = "";
+    enum tvs_net_result r = TVS_NET_OK;
     struct cert_pair id;
     struct secd_tls_config tc = {.verify = verify_capf, .verify_ctx = c};
     if (cert_store_in_use(c->cs, "CAPF", &id)) {
@@ -177,21 +197,30 @@ static int open_tls(struct capf_client *c, const char *host, uint16_t port)
         tc.client_key_len = id.key_len;
     }
     NOT("CAPF", "connecting to CAPF %s:%u", host, (unsigned)port);
-    if (c->net->connect(c->net->ctx, host, port, CAPF_CONNECT_TIMEOUT_MS, why, sizeof why) != 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "cannot connect to CAPF %s:%u: %s", host, (unsigned)port, why);
+    c->conn = c->net->connect(c->net->ctx, host, port, CAPF_CONNECT_TIMEOUT_MS, &r);
+    if (!c->conn) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "cannot connect to CAPF %.64s:%u: %s", host, (unsigned)port,
+                 net_error(r));
         fail(c, CAPF_OUT_FAILED, msg);
         return -1;
     }
     enum secd_tls_status ts = secd_tls_init(&c->tls, &tc);
     if (ts != SECD_TLS_OK) {
-        c->net->close(c->net->ctx, NULL);
+        c->net->close(c->conn, NULL);
+        c->conn = NULL;
         fail(c, CAPF_OUT_FAILED, secd_tls_status_str(ts));
         return -1;
     }
     c->connected = 1;
     c->peer_deferred = c->peer_refused = 0;
-    int hs = c->net->handshake(c->net->ctx, &c->tls, CAPF_READ_TIMEOUT_MS, why, sizeof why);
+    r = c->net->handshake(c->conn, &c->tls, CAPF_READ_TIMEOUT_MS);
+    int hs = r == TVS_NET_OK ? 0 : -1;
+    if (hs) {
+        char wolf[64];
+        snprintf(why, sizeof why, "%s (%s)", net_error(r),
+                 secd_tls_error_text(&c->tls, wolf, sizeof wolf));
+    }
     if (hs == 0 && c->peer_deferred) {
         int ok = tvs_vouches(c);
         secd_tls_peer_decide(&c->tls, ok);
@@ -202,8 +231,8 @@ static int open_tls(struct capf_client *c, const char *host, uint16_t port)
         }
     }
     if (hs != 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "TLS to CAPF %s:%u refused: %s%s", host, (unsigned)port, why,
+        char msg[320];
+        snprintf(msg, sizeof msg, "TLS to CAPF %.64s:%u refused: %s%s", host, (unsigned)port, why,
                  c->peer_refused
                      ? " (CAPF certificate not in CTL/ITL and not vouched for by TVS)"
                      : "");
@@ -252,7 +281,7 @@ static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
     capf_session_generating(&c->session);
     struct capf_output out;
     if (capf_session_poll(&c->session, &out) == CAPF_ACT_SEND)
-        c->net->write(c->net->ctx, &c->tls, out.data, out.len, CAPF_READ_TIMEOUT_MS);
+        net_write(c, out.data, out.len);
     NOT("CAPF", "key generate request %s: generating (request in progress sent)",
         capf_keyspec_str(ks));
     uint32_t t0 = hal_monotonic_ms();
@@ -272,7 +301,8 @@ static void on_store(struct capf_client *c, const struct capf_output *out)
 {
     int ok = cert_store_install_lsc(c->cs, out->data, out->len, c->new_key, c->new_key_len) == 0;
     if (ok) {
-        NOT("CAPF", "LSC stored with its private key (%zu + %zu bytes)", out->len, c->new_key_len);
+        NOT("CAPF", "LSC stored with its private key (%u + %u bytes)", (unsigned)out->len,
+            (unsigned)c->new_key_len);
         if (c->new_key_is_pregen)
             storage_erase(c->cs->st, CERT_AREA_NEXT_KEY); /* used: make the next one */
     } else {
@@ -342,13 +372,16 @@ static void on_done(struct capf_client *c, const struct capf_output *out)
 static void receive(struct capf_client *c)
 {
     uint8_t buf[1024];
-    long n = c->net->read(c->net->ctx, &c->tls, buf, sizeof buf, CAPF_READ_TIMEOUT_MS);
-    if (n <= 0) {
+    size_t n = 0;
+    enum tvs_net_result r = c->net->read(c->conn, &c->tls, buf, sizeof buf, &n, CAPF_READ_TIMEOUT_MS);
+    if (r != TVS_NET_OK || n == 0) {
+        if (r != TVS_NET_OK)
+            NOT("CAPF", "connection: %s", net_error(r));
         capf_session_on_closed(&c->session);
         return;
     }
-    size_t taken = capf_session_on_bytes(&c->session, buf, (size_t)n);
-    if (taken < (size_t)n) /* more than a whole message of garbage */
+    size_t taken = capf_session_on_bytes(&c->session, buf, n);
+    if (taken < n) /* more than a whole message of garbage */
         capf_session_on_closed(&c->session);
 }
 
@@ -362,7 +395,7 @@ static int pump(struct capf_client *c)
         switch (a) {
         case CAPF_ACT_SEND:
             NOT("CAPF", "sending %s", capf_command_name(out.command));
-            if (c->net->write(c->net->ctx, &c->tls, out.data, out.len, CAPF_READ_TIMEOUT_MS) != 0)
+            if (net_write(c, out.data, out.len) != 0)
                 capf_session_on_closed(&c->session);
             break;
         case CAPF_ACT_WAIT:
@@ -524,7 +557,7 @@ static enum console_result cmd_capf_auth(struct console *con, int argc, char **a
         ERR("CAPF", "authentication string must be 4 to 16 digits");
         return CONSOLE_CONTINUE;
     }
-    NOT("CAPF", "authentication string set (%zu digits)", strlen(argv[0]));
+    NOT("CAPF", "authentication string set (%u digits)", (unsigned)strlen(argv[0]));
     capf_client_set_auth_string(c, argv[0]);
     return CONSOLE_CONTINUE;
 }

@@ -1,13 +1,16 @@
 /* CAPF client: drives a CAPF session (secd/capf.h) over TLS (secd/tls.h)
- * through the board's network glue, and owns the phone's side of it:
+ * through the board's network, and owns the phone's side of it:
  * server certificate check, key generation (and pre-generation), storing
- * the LSC, console commands. Board independent: the board gives a
- * `struct capf_net` (host: POSIX TCP, QEMU: lwIP).
+ * the LSC, console commands. Board independent.
  *
  * Server certificate: accepted only when it is the certificate of a CAPF
  * record of the installed CTL or ITL (or matches the record's certificate
  * hash), else when TVS vouches for it with the CAPF role (the trust
  * store's TVS hook); otherwise the session is refused (B8).
+ *
+ * Network: the board's `struct tvs_net` (firmware/tvs_client.h), shared
+ * with the TVS client: TLS over TCP, blocking with timeouts, two
+ * connections at once (TVS can be asked while the CAPF handshake waits).
  *
  * Console (registered with console_register):
  *   capf start [HOST[:PORT]]   run a session (server from <capfList>, port 3804)
@@ -26,23 +29,10 @@
 #include "secd/capf.h"
 #include "secd/tls.h"
 #include "trust_store.h"
+#include "tvs_client.h"
 
 #define CAPF_READ_TIMEOUT_MS 15000u
 #define CAPF_CONNECT_TIMEOUT_MS 5000u
-
-/* The board's TLS-over-TCP glue. Each returns 0 on success, -1 on failure
- * (with a short reason in why). read returns the byte count, 0 when the
- * server closed the stream, -1 on error or timeout. */
-struct capf_net {
-    void *ctx;
-    int (*connect)(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms, char *why,
-                   size_t why_cap);
-    int (*handshake)(void *ctx, struct secd_tls *t, uint32_t timeout_ms, char *why,
-                     size_t why_cap);
-    int (*write)(void *ctx, struct secd_tls *t, const uint8_t *p, size_t n, uint32_t timeout_ms);
-    long (*read)(void *ctx, struct secd_tls *t, uint8_t *buf, size_t cap, uint32_t timeout_ms);
-    void (*close)(void *ctx, struct secd_tls *t);
-};
 
 struct capf_status {
     int ran;                    /* a session was started since boot */
@@ -59,7 +49,8 @@ struct capf_client {
     struct cert_store *cs;
     struct trust_store *ts;
     const struct phone_config *cfg;
-    const struct capf_net *net;
+    const struct tvs_net *net;
+    void *conn;                 /* the open connection, NULL when none */
     char device_name[CAPF_DEVICE_NAME_MAX];
     char auth_string[CAPF_AUTH_STRING_MAX + 1];
     int waiting_auth_string;    /* a session is open, waiting for the string */
@@ -80,7 +71,7 @@ struct capf_client {
 };
 
 void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,
-                      const struct phone_config *cfg, const struct capf_net *net,
+                      const struct phone_config *cfg, const struct tvs_net *net,
                       const char *mac);
 /* Runs a session with host:port (host NULL: the first <capfList> entry).
  * Returns when the session ended, or when it waits for the authentication

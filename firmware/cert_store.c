@@ -101,13 +101,13 @@ const char *cert_store_in_use(const struct cert_store *cs, const char *purpose,
         NOT("SECD", "-PXY_CERT: [%s], cert [LSC]", purpose);
         return "LSC";
     }
-    WRN("SECD", "-PXY_NO_LSC: No LSC for [%s], will try MIC", purpose);
     if (cs->mic.cert_len) {
+        WRN("SECD", "-PXY_NO_LSC: No LSC for [%s], will try MIC", purpose);
         *out = cs->mic;
         return "MIC";
     }
     *out = (struct cert_pair){0};
-    ERR("SECD", "-PXY_NO_MIC: No MIC for [%s] either: no device certificate", purpose);
+    NOT("SECD", "-PXY_NO_CERT: No LSC and no MIC for [%s]", purpose);
     return NULL;
 }
 
@@ -134,7 +134,7 @@ static void describe_one(const char *kind, const struct cert_pair *p,
         line(ctx, buf);
         return;
     }
-    snprintf(buf, sizeof buf, "%s: installed, %zu bytes", kind, p->cert_len);
+    snprintf(buf, sizeof buf, "%s: installed, %u bytes", kind, (unsigned)p->cert_len);
     line(ctx, buf);
     wc_InitDecodedCert(&dc, p->cert, (word32)p->cert_len, NULL);
     if (wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL) == 0) {

@@ -19,6 +19,7 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 
 #include "boot.h"
+#include "capf_client.h"
 #include "console.h"
 #include "firmware.h"
 #include "flash_file.h"
@@ -234,7 +235,7 @@ static int fetch_http(struct http_source *hs, const char *name, uint8_t *buf, si
 }
 
 static int run_boot(const struct phone_args *a, struct trust_store *ts, struct phone_config *cfg,
-                    const struct device_identity *id)
+                    const struct cert_store *certs)
 {
     struct tftp_posix_server server;
     static struct fetch_glue glue;
@@ -261,11 +262,12 @@ static int run_boot(const struct phone_args *a, struct trust_store *ts, struct p
     memset(&p, 0, sizeof p);
     memcpy(p.mac, a->mac, sizeof p.mac);
     snprintf(p.model, sizeof p.model, "%s", a->model);
-    if (id->cert_len) {
-        p.cert_der = id->cert;
-        p.cert_len = id->cert_len;
-        p.key_der = id->key;
-        p.key_len = id->key_len;
+    struct cert_pair in_use; /* B8: the LSC if installed, else the MIC */
+    if (cert_store_in_use(certs, "CONFIG", &in_use)) {
+        p.cert_der = in_use.cert;
+        p.cert_len = in_use.cert_len;
+        p.key_der = in_use.key;
+        p.key_len = in_use.key_len;
     }
     hal_entropy((uint8_t *)&p.hash_salt, sizeof p.hash_salt);
 
@@ -342,7 +344,10 @@ int main(int argc, char **argv)
     tvs_client_init(&tvs, tcp_posix_net_init(&net), &ts, &st, a.model, a.mac);
     trust_store_set_tvs(&ts, tvs_client_hook(&tvs));
     load_trust(&ts, &st);
-    int rc = run_boot(&a, &ts, &cfg, &id);
+    static struct cert_store certs; /* MIC (read-only) + LSC from flash */
+    cert_store_set_mic(&certs, id.cert, id.cert_len, id.key, id.key_len);
+    cert_store_load(&certs, &st);
+    int rc = run_boot(&a, &ts, &cfg, &certs);
     if (rc == 0)
         tvs_client_set_servers(&tvs, &cfg);
     if (a.once)
@@ -351,6 +356,10 @@ int main(int argc, char **argv)
     static struct console con;
     console_init(&con, &ts, &cfg);
     tvs_console_register(&con, &tvs);
+    static struct capf_client capf;
+    capf_client_init(&capf, &certs, &ts, &cfg, &net.net, a.mac);
+    capf_client_register(&capf, &con);
+    capf_client_idle(&capf); /* pre-generate the next LSC key while idle */
     char buf[512];
     ssize_t n;
     while ((n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
@@ -358,7 +367,8 @@ int main(int argc, char **argv)
         while (r == CONSOLE_REBOOT) {
             NOT("SECD", "reboot requested from the console");
             load_trust(&ts, &st);
-            if (run_boot(&a, &ts, &cfg, &id) == 0)
+            cert_store_load(&certs, &st);
+            if (run_boot(&a, &ts, &cfg, &certs) == 0)
                 tvs_client_set_servers(&tvs, &cfg);
             r = console_feed(&con, NULL, 0); /* commands typed after "reboot" */
         }

@@ -1,0 +1,227 @@
+"""CAPF (B8): secd-phone enrols, shows, fetches and deletes its LSC against
+the test call manager's CAPF server (tests/tcm/tcm/capfd.py, TLS 1.2 with
+the cluster's CAPF certificate, which the phone knows from the ITL).
+
+Every test boots the phone against the tcm TFTP server first (CTL + ITL
+installed, the MIC given with --mic), then runs `capf start HOST:PORT` on
+the console against its own capfd on a free port."""
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import MAC, TCM_DIR, _keys_of
+
+DEVICE = "SEP" + MAC
+
+
+class Capfd:
+    """`python3 -m tcm.capfd -v` on 127.0.0.1, a free port."""
+
+    def __init__(self, keys, out, *args):
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(TCM_DIR),
+                                                            os.environ.get("PYTHONPATH")])))
+        self.out = Path(out)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tcm.capfd", "--keys", str(keys), "--port", "0", "-v",
+             "--device", DEVICE, "--out", str(out), *map(str, args)],
+            cwd=str(TCM_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        self.log = []
+        ready = threading.Event()
+
+        def read():
+            for line in self.proc.stdout:
+                self.log.append(line.rstrip("\n"))
+                if line.startswith("listening on"):
+                    ready.set()
+            ready.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        assert ready.wait(15), "capfd did not start:\n" + "\n".join(self.log)
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", "\n".join(self.log))
+        assert m, "\n".join(self.log)
+        self.addr = "127.0.0.1:" + m[1]
+
+    def text(self):
+        return "\n".join(self.log)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+        self._reader.join(5)
+
+    def issued(self):
+        return (self.out / "issued.der").read_bytes()
+
+
+@pytest.fixture
+def capfd(cluster_dir, tmp_path):
+    """Factory: capfd(*args) starts a CAPF server; all stopped at teardown."""
+    servers = []
+
+    def start(*args):
+        s = Capfd(_keys_of(cluster_dir), tmp_path / ("capf%d" % len(servers)), *args)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def mic(cluster_dir):
+    return ("--mic", str(_keys_of(cluster_dir) / "mic.pem"))
+
+
+def show_cert(run):
+    """`show cert` output: {"in_use": .., "MIC": {..}, "LSC": {..}}."""
+    out, cur = {}, None
+    for line in run.console:
+        m = re.match(r"^certificate in use: (\S+)", line)
+        if m:
+            out, cur = {"in_use": m[1]}, None
+            continue
+        m = re.match(r"^(MIC|LSC): (installed|not installed)", line)
+        if m:
+            cur = out.setdefault(m[1], {"installed": m[2] == "installed"})
+            continue
+        m = re.match(r"^  (subject|issuer|serial|not before|not after|MD5|SHA-1): (.*)$", line)
+        if m and cur is not None:
+            cur[m[1]] = m[2]
+    assert "in_use" in out, "no `show cert` output in:\n" + run.stdout
+    return out
+
+
+def capf_session(phone, server, capf, mic, *extra_commands, before=()):
+    return phone.boot(server, commands=[*before, "capf start " + capf.addr, *extra_commands,
+                                        "show cert"], extra=mic, timeout=60)
+
+
+def install(phone, server, capfd, mic, *args):
+    capf = capfd("--op", "install", *args)
+    run = capf_session(phone, server, capf, mic)
+    run.expect(r"^session ended: LSC installed$", module="CAPF")
+    certs = show_cert(run)
+    assert certs["in_use"] == "LSC"
+    assert certs["LSC"]["MD5"] == hashlib.md5(capf.issued()).hexdigest()
+    return capf, run, certs
+
+
+def test_install_null_string_rsa_pregenerated(secure_phone, server, capfd, mic):
+    capf, run, certs = install(secure_phone, server, capfd, mic, "--auth", 2)
+    assert "CN=" + DEVICE in certs["LSC"]["subject"].replace("/", ",")
+    assert "CAPF-" in certs["LSC"]["issuer"]
+    assert certs["MIC"]["installed"]
+    # The console pre-generated the RSA-2048 key while idle: the key
+    # generate request is answered at once, without `request in progress`.
+    run.expect(r"^pre-generated the next RSA-2048 key in \d+ ms$", module="CAPF")
+    run.expect(r"^key generate request RSA-2048: using the pre-generated key$", module="CAPF")
+    assert "request in progress" not in capf.text()
+    assert re.search(r"auth response: device=%s reason=1 password=''" % DEVICE, capf.text())
+    # the TLS client certificate was the MIC (no LSC yet)
+    assert "client certificate: " in capf.text() and "CP-8845-SEP" in capf.text()
+    # The LSC survives a reboot and is the certificate in use.
+    again = secure_phone.boot(server, commands=["show cert"], extra=mic)
+    assert show_cert(again)["LSC"]["MD5"] == certs["LSC"]["MD5"]
+    again.expect(r"^-PXY_CERT: \[CONFIG\], cert \[LSC\]$", module="SECD")
+
+
+def test_install_ec_generates_with_request_in_progress(secure_phone, server, capfd, mic):
+    capf, run, _ = install(secure_phone, server, capfd, mic, "--auth", 0, "--key-type", "ec",
+                           "--curve", 0)
+    run.expect(r"^key generate request EC P-256: generating \(request in progress sent\)$")
+    assert "request in progress" in capf.text()
+    assert "EllipticCurvePublicKey" in capf.text()
+
+
+def test_install_auth_string_entered_on_console(secure_phone, server, capfd, mic):
+    capf = capfd("--op", "install", "--auth", 1, "--password", "20260417")
+    run = capf_session(secure_phone, server, capf, mic, "capf status",
+                       "capf auth-string 20260417")
+    run.expect(r"waiting for the string", level="WRN", module="CAPF")
+    assert "CAPF: waiting for the authentication string" in run.console
+    run.expect(r"^session ended: LSC installed$", module="CAPF")
+    assert "password='20260417'" in capf.text()
+    assert show_cert(run)["in_use"] == "LSC"
+
+
+def test_wrong_password_refused_old_lsc_kept(secure_phone, server, capfd, mic):
+    _, _, before = install(secure_phone, server, capfd, mic)
+    capf = capfd("--op", "install", "--auth", 1, "--password", "1111")
+    run = capf_session(secure_phone, server, capf, mic, before=["capf auth-string 9999"])
+    run.expect_error(r"session ended by the server: reason 7 ")
+    assert "wrong password '9999'" in capf.text()
+    assert show_cert(run)["LSC"]["MD5"] == before["LSC"]["MD5"]
+
+
+def test_auth_by_mic_then_by_lsc(secure_phone, server, capfd, mic):
+    capf, _, _ = install(secure_phone, server, capfd, mic, "--auth", 4)
+    assert re.search(r"auth certificate MIC .*: signed data ok, SHA-2 signed data ok", capf.text())
+    # precedence to LSC: the LSC just installed authenticates the next one,
+    # which also proves the stored key is the LSC's key
+    capf2, _, _ = install(secure_phone, server, capfd, mic, "--auth", 3, "--key-type", "ec",
+                          "--curve", 1)
+    assert re.search(r"auth certificate LSC [^\n]*CN=%s: signed data ok, SHA-2 signed data ok"
+                     % DEVICE, capf2.text())
+    # and the LSC is now the TLS client certificate too
+    assert re.search(r"client certificate: [^\n]*CN=%s\n" % DEVICE, capf2.text())
+
+
+def test_fetch_then_delete_back_to_mic(secure_phone, server, capfd, mic):
+    capf, _, certs = install(secure_phone, server, capfd, mic)
+    fetch = capfd("--op", "fetch")
+    run = capf_session(secure_phone, server, fetch, mic)
+    run.expect(r"^session ended: LSC fetched$", module="CAPF")
+    assert (fetch.out / "fetched.der").read_bytes() == capf.issued()
+    delete = capfd("--op", "delete")
+    run = capf_session(secure_phone, server, delete, mic, "capf status")
+    run.expect(r"^LSC deleted at the server's request$", module="CAPF")
+    after = show_cert(run)
+    assert after["in_use"] == "MIC" and not after["LSC"]["installed"]
+    assert "delete certificate response reason 1" in delete.text()
+    boot = secure_phone.boot(server, commands=["show cert"], extra=mic)
+    boot.expect(r"^-PXY_NO_LSC: No LSC for \[CONFIG\], will try MIC$", level="WRN", module="SECD")
+
+
+def test_connection_lost_mid_install_keeps_lsc_and_key(secure_phone, server, capfd, mic):
+    _, _, before = install(secure_phone, server, capfd, mic)
+    capf = capfd("--op", "install", "--fault", "close-mid")
+    run = capf_session(secure_phone, server, capf, mic)
+    run.expect_error(r"connection lost mid-session: previous LSC and key kept")
+    assert show_cert(run)["LSC"]["MD5"] == before["LSC"]["MD5"]
+    # the kept key still signs for the kept LSC
+    check, _, _ = install(secure_phone, server, capfd, mic, "--auth", 3)
+    assert re.search(r"auth certificate LSC .*: signed data ok, SHA-2 signed data ok", check.text())
+
+
+@pytest.mark.parametrize("fault,pattern", [
+    ("end-9", r"session ended by the server: reason 9 \(unknown device\)"),
+    ("garbage", r"session failed: malformed message from the server"),
+    ("oversized", r"session failed: server message too large"),
+    ("wrong-key", r"certificate is not for the key the phone generated"),
+])
+def test_server_faults_leave_no_lsc(secure_phone, server, capfd, mic, fault, pattern):
+    capf = capfd("--op", "install", "--fault", fault)
+    run = capf_session(secure_phone, server, capf, mic)
+    run.expect_error(pattern)
+    certs = show_cert(run)
+    assert certs["in_use"] == "MIC" and not certs["LSC"]["installed"]
+
+
+def test_unknown_capf_certificate_refused(secure_phone, server, capfd, mic):
+    capf = capfd("--op", "install", "--cert", "attacker")
+    run = capf_session(secure_phone, server, capf, mic)
+    run.expect_error(r"TLS to CAPF .* refused: .*CAPF certificate not in CTL/ITL")
+    assert "auth response: device" not in capf.text()  # nothing reached the server
+    assert not show_cert(run)["LSC"]["installed"]
