@@ -299,8 +299,8 @@ int httpc_next_deadline(const struct httpc *c, uint32_t *deadline_ms)
     else
         return 0;
     b = c->t_start + c->cfg.total_timeout_ms;
-    /* The earlier of the two, both measured from t_last (wrap-safe). */
-    *deadline_ms = (b - c->t_last) < (a - c->t_last) ? b : a;
+    /* The earlier of the two, both measured from the start (wrap-safe). */
+    *deadline_ms = (b - c->t_start) < (a - c->t_start) ? b : a;
     return 1;
 }
 
@@ -323,10 +323,11 @@ static int read_line(struct httpc *c, size_t max_content, int counts, const char
     while (c->in_len) {
         unsigned char b = *c->in++;
         c->in_len--;
-        if (counts && ++c->result.header_bytes > HTTPC_MAX_HEADER_BYTES) {
+        if (counts && c->result.header_bytes >= HTTPC_MAX_HEADER_BYTES) {
             fail(c, HTTPC_PROTOCOL, "header over 8192 bytes");
             return -1;
         }
+        c->result.header_bytes += (uint32_t)counts;
         if (b == '\n') {
             c->line_cr = 0;
             return 1;

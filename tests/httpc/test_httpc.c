@@ -656,6 +656,19 @@ static void test_idle_and_total_timeouts(void **state)
     expect_failed(&H, HTTPC_TIMEOUT);
     assert_string_equal(httpc_result(&H.c)->detail, "total timeout");
     assert_int_equal(H.now - 1000, 30000);
+    /* Bytes arriving past the total time (no tick in between): the
+     * deadline is already due, not one idle period later. */
+    begin(&H, NULL);
+    feed_str(&H, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    H.now += 29000;
+    feed_str(&H, "s");
+    assert_int_equal(httpc_wait_ms(&H.c, H.now), 1000);
+    H.now += 2000;
+    feed_str(&H, "s");
+    assert_int_equal(httpc_wait_ms(&H.c, H.now), 0);
+    tick(&H, 0);
+    expect_failed(&H, HTTPC_TIMEOUT);
+    assert_string_equal(httpc_result(&H.c)->detail, "total timeout");
 }
 
 static void test_clock_wrap(void **state)
