@@ -36,9 +36,9 @@ static int is_final(enum httpc_state s)
     return s == HTTPC_ST_DONE || s == HTTPC_ST_FAILED;
 }
 
-static char lower(char ch)
+static unsigned char lower(unsigned char ch)
 {
-    return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+    return (ch >= 'A' && ch <= 'Z') ? (unsigned char)(ch | 0x20u) : ch;
 }
 
 /* Case-insensitive comparison of s[0..n) with a lower-case literal. */
@@ -48,7 +48,7 @@ static int equals_ci(const char *s, size_t n, const char *lit)
     if (strlen(lit) != n)
         return 0;
     for (i = 0; i < n; i++)
-        if (lower(s[i]) != lit[i])
+        if (lower((unsigned char)s[i]) != (unsigned char)lit[i])
             return 0;
     return 1;
 }
@@ -84,7 +84,10 @@ static void copy_printable(char *dst, size_t cap, const char *src, size_t n)
     size_t i, k = 0;
     for (i = 0; i < n && k + 1 < cap; i++) {
         unsigned char ch = (unsigned char)src[i];
-        dst[k++] = (ch >= 0x20u && ch < 0x7fu) ? (char)ch : '?';
+        if (ch >= 0x20u && ch < 0x7fu)
+            dst[k++] = src[i];
+        else
+            dst[k++] = '?';
     }
     dst[k] = '\0';
 }
@@ -345,7 +348,8 @@ static int read_line(struct httpc *c, size_t max_content, int counts, const char
             return -1;
         }
         /* A status line must start with "HTTP/": refuse garbage at once. */
-        if (c->state == HTTPC_ST_STATUS && c->line_len < 5 && b != (unsigned char)"HTTP/"[c->line_len]) {
+        if (c->state == HTTPC_ST_STATUS && c->line_len < 5 &&
+            b != (unsigned char)"HTTP/"[c->line_len]) {
             fail(c, HTTPC_PROTOCOL, "not an HTTP status line");
             return -1;
         }
@@ -392,7 +396,8 @@ static int parse_content_length(struct httpc *c, const char *v, size_t n)
             value = (uint64_t)c->cfg.max_body + 1u; /* saturate: no overflow */
         }
     }
-    if (c->result.have_length && (over != c->cl_over || (!over && value != c->result.content_length)))
+    if (c->result.have_length &&
+        (over != c->cl_over || (!over && value != c->result.content_length)))
         return -1; /* conflicting duplicates */
     c->result.have_length = 1;
     c->result.content_length = (uint32_t)value;
@@ -454,7 +459,8 @@ static void end_of_header(struct httpc *c)
     uint16_t st = c->result.status;
     if (st >= 100 && st <= 199) {
         if (st == 101 || ++c->n_interim > HTTPC_MAX_INTERIM) {
-            fail(c, HTTPC_PROTOCOL, st == 101 ? "101 Switching Protocols" : "too many 1xx responses");
+            fail(c, HTTPC_PROTOCOL,
+                 st == 101 ? "101 Switching Protocols" : "too many 1xx responses");
             return;
         }
         c->state = HTTPC_ST_STATUS; /* an interim response: the real one follows */

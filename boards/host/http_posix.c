@@ -20,14 +20,15 @@ static uint32_t now_ms(void)
 int http_posix_open(struct http_posix *s, const char *host, uint16_t port,
                     const struct httpc_config *cfg)
 {
+    size_t n = strlen(host);
     memset(&s->addr, 0, sizeof(s->addr));
-    if (port == 0 || strlen(host) >= sizeof(s->host))
+    if (port == 0 || n >= sizeof(s->host))
         return -1;
     s->addr.sin_family = AF_INET;
     s->addr.sin_port = htons(port);
     if (inet_pton(AF_INET, host, &s->addr.sin_addr) != 1)
         return -1;
-    strcpy(s->host, host);
+    memcpy(s->host, host, n + 1);
     s->port = port;
     s->fd = -1;
     s->on_request = NULL;

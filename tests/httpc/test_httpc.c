@@ -456,6 +456,14 @@ static void test_bad_header_fields(void **state)
     assert_string_equal(httpc_result(&H.c)->detail, "NUL in the header");
 }
 
+/* Appends to a response being built (bounded, unlike strcat). */
+static void append(char *buf, size_t cap, const char *text)
+{
+    size_t have = strlen(buf), n = strlen(text);
+    assert_true(have + n < cap);
+    memcpy(buf + have, text, n + 1);
+}
+
 static void test_header_limits(void **state)
 {
     static char resp[HTTPC_MAX_HEADER_BYTES * 2];
@@ -474,25 +482,28 @@ static void test_header_limits(void **state)
     snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n%s\r\nContent-Length: 1\r\n\r\nx", line);
     run_failing(resp, HTTPC_PROTOCOL, "header line over 1024 bytes");
     /* 32 fields pass, 33 do not. */
-    strcpy(resp, "HTTP/1.1 200 OK\r\n");
+    resp[0] = 0;
+    append(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n");
     for (i = 0; i < HTTPC_MAX_HEADERS - 1; i++)
-        strcat(resp, "X-F: 1\r\n");
-    strcat(resp, "Content-Length: 1\r\n\r\nx");
+        append(resp, sizeof(resp), "X-F: 1\r\n");
+    append(resp, sizeof(resp), "Content-Length: 1\r\n\r\nx");
     run_response(&H, NULL, resp);
     expect_done(&H, "x", 1);
-    strcpy(resp, "HTTP/1.1 200 OK\r\nX-F: 1\r\n");
+    resp[0] = 0;
+    append(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nX-F: 1\r\n");
     for (i = 0; i < HTTPC_MAX_HEADERS - 1; i++)
-        strcat(resp, "X-F: 1\r\n");
-    strcat(resp, "Content-Length: 1\r\n\r\nx");
+        append(resp, sizeof(resp), "X-F: 1\r\n");
+    append(resp, sizeof(resp), "Content-Length: 1\r\n\r\nx");
     run_failing(resp, HTTPC_PROTOCOL, "more than 32 header fields");
     /* 9 long lines: each within the line limit, together over 8192. */
     line[1000] = '\0';
-    strcpy(resp, "HTTP/1.1 200 OK\r\n");
+    resp[0] = 0;
+    append(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n");
     for (i = 0; i < 9; i++) {
-        strcat(resp, line);
-        strcat(resp, "\r\n");
+        append(resp, sizeof(resp), line);
+        append(resp, sizeof(resp), "\r\n");
     }
-    strcat(resp, "Content-Length: 1\r\n\r\nx");
+    append(resp, sizeof(resp), "Content-Length: 1\r\n\r\nx");
     run_failing(resp, HTTPC_PROTOCOL, "header over 8192 bytes");
     /* A status line without end is cut at the line limit. */
     memset(resp, 'x', 3000);
@@ -500,10 +511,11 @@ static void test_header_limits(void **state)
     resp[3000] = '\0';
     run_failing(resp, HTTPC_PROTOCOL, "status line over 1024 bytes");
     /* Trailers count in the same limits. */
-    strcpy(resp, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
+    resp[0] = 0;
+    append(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
     for (i = 0; i < HTTPC_MAX_HEADERS; i++)
-        strcat(resp, "T: 1\r\n");
-    strcat(resp, "\r\n");
+        append(resp, sizeof(resp), "T: 1\r\n");
+    append(resp, sizeof(resp), "\r\n");
     run_failing(resp, HTTPC_PROTOCOL, "more than 32 header fields");
 }
 
