@@ -259,6 +259,38 @@ def test_both_certificates_regenerated_refused_until_erase(phone, server, tftp_t
     run.expect(r"^verifyFile: verify SUCCESS </usr/ram/SEP\w+\.cnf\.xml> \(signer anchor: ITL\)")
 
 
+def _spliced_record(signer, vouched, role):
+    """A record naming `signer` (subject, issuer, serial, public key) but
+    carrying the certificate DER of `vouched`."""
+    f = files
+    fields = (f.tlv(3, f.cstr(signer.subject)) + f.tlv(5, f.cstr(signer.issuer))
+              + f.tlv(6, signer.serial_bytes) + f.tlv(4, f.u16(role))
+              + f.tlv(7, f.public_key_bytes(signer.cert)) + f.tlv(8, signer.cert.signature)
+              + f.tlv(9, vouched.der))
+    return f.tlv(1, f.u16(5 + len(fields))) + fields
+
+
+def test_vouched_certificate_with_foreign_key_refused(itl_phone, server, tftp_tree, cluster):
+    """An attacker's ITL whose signer record carries a certificate TVS
+    vouches for, next to the attacker's own key: the signature must be
+    checked with the vouched certificate's key, so it fails."""
+    phone, tvs = itl_phone
+    old = phone.show_trustlist(server)["ITL"]
+    evil = cluster["attacker"]
+    recs = [_spliced_record(evil, cluster[REGEN], files.SAST),
+            _spliced_record(evil, cluster[REGEN], files.CCM_TFTP),
+            files.record(cluster["tvs"], files.TVS), files.record(cluster["capf"], files.CAPF)]
+    tftp_tree.serve_itl(files.trust_list(evil, recs, "ITLFile.tlv"))
+
+    run = phone.boot(server)
+
+    run.expect(r"^processTvsClntReq: signer .* trusted by TVS \(roles SAST,CCM\+TFTP\)$")
+    run.expect_error(r"ITL %s refused: signature_invalid - Trust List verification failed$"
+                     % ITL_PHONE)
+    assert len(tvs.requests()) == 1
+    assert phone.show_trustlist(server)["ITL"] == old
+
+
 # -- failover --
 
 @pytest.mark.parametrize("fault", ["closed", "reset", "garbage", "wrong-session", "oversized",
