@@ -138,7 +138,8 @@ static void take_config(struct boot *b, const uint8_t *data, size_t len)
         enum secd_err e = secd_check_file(&b->ts->trust, SECD_KIND_SIGNED, data, len, b->request,
                                           &d);
         if (e != SECD_OK) {
-            fail(b, "EROR:verifyFile: %s refused: %s", b->request, secd_err_reason(e));
+            ERR("SECD", "EROR:verifyFile: %s refused: %s", b->request, secd_err_reason(e));
+            fail(b, "signed config refused: %s", secd_err_reason(e));
             return;
         }
         NOT("SECD", "verifyFile: verify SUCCESS </usr/ram/SEP%s.cnf.xml> (signer anchor: %s)",
