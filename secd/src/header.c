@@ -223,6 +223,11 @@ static enum walk_stop walk_header(struct walk *w, struct secd_header *h, enum se
             pos++;
             continue;
         }
+        /* Crossing the declared header end is malformed whenever the file
+         * holds the whole header; only a header cut by the end of the file
+         * is "truncated". */
+        if (pos + 3 > w->hdr_len && w->hdr_len <= w->len)
+            goto bad;
         if (pos + 3 > w->len)
             return WALK_EOF;
         if (pos + 3 > w->hdr_len)
@@ -234,6 +239,8 @@ static enum walk_stop walk_header(struct walk *w, struct secd_header *h, enum se
             goto bad;
         unsigned parent = w->depth ? w->tags[w->depth - 1] : 0;
         if (parent_of[tag] != parent)
+            goto bad;
+        if (end > w->hdr_len && w->hdr_len <= w->len)
             goto bad;
         if (end > w->len)
             return WALK_EOF;

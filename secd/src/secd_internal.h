@@ -26,4 +26,10 @@ enum secd_err secd_rsa_verify_digest(uint8_t hash_alg, const uint8_t *digest, si
 enum secd_err secd_verify_with_record(const struct secd_header *h, const uint8_t *digest,
                                       size_t dlen, const struct secd_record *r);
 
+/* The signer decision for a .sgn/.enc.sgn whose header is in d->hdr and
+ * whose digest (signature TLV left out) is known. */
+enum secd_err secd_decide_signed(const struct secd_trust *t, const uint8_t *digest, size_t dlen,
+                                 struct secd_decision *d);
+int secd_filename_ok(const struct secd_header *h, enum secd_kind kind, const char *requested);
+
 #endif

@@ -189,6 +189,28 @@ static enum secd_err check_file_signer(const struct secd_trust *t, const struct 
     return verify_via_tvs(t, FILE_ROLES, h, NULL, digest, dlen);
 }
 
+enum secd_err secd_decide_signed(const struct secd_trust *t, const uint8_t *digest, size_t dlen,
+                                 struct secd_decision *d)
+{
+    if (t->corrupt)
+        return SECD_ERR_TRUST_STORE_CORRUPT;
+    if (secd_trust_is_blind(t)) {
+        /* Nothing to verify against. With a rollback ITL any config is
+         * accepted (B5); with no trust list a signed file cannot be. */
+        if (t->itl && t->itl->rollback) {
+            d->anchor = SECD_ANCHOR_NONE;
+            return SECD_OK;
+        }
+        return SECD_ERR_SIGNER_NOT_TRUSTED;
+    }
+    return check_file_signer(t, &d->hdr, digest, dlen, &d->anchor);
+}
+
+int secd_filename_ok(const struct secd_header *h, enum secd_kind kind, const char *requested)
+{
+    return filename_ok(h, kind, requested);
+}
+
 enum secd_err secd_check_file(const struct secd_trust *t, enum secd_kind kind,
                               const uint8_t *file, size_t len, const char *requested,
                               struct secd_decision *d)
@@ -215,18 +237,8 @@ enum secd_err secd_check_file(const struct secd_trust *t, enum secd_kind kind,
     if (secd_file_digest(&d->hdr, file, len, digest, &dlen) != 0)
         return SECD_ERR_CRYPTO;
 
-    if (kind == SECD_KIND_SIGNED) {
-        if (secd_trust_is_blind(t)) {
-            /* Nothing to verify against. With a rollback ITL any config is
-             * accepted (B5); with no trust list a signed file cannot be. */
-            if (t->itl && t->itl->rollback) {
-                d->anchor = SECD_ANCHOR_NONE;
-                return SECD_OK;
-            }
-            return SECD_ERR_SIGNER_NOT_TRUSTED;
-        }
-        return check_file_signer(t, &d->hdr, digest, dlen, &d->anchor);
-    }
+    if (kind == SECD_KIND_SIGNED)
+        return secd_decide_signed(t, digest, dlen, d);
     if (records == 0 && (kind == SECD_KIND_CTL ? t->ctl == NULL : secd_trust_is_blind(t)))
         return SECD_ERR_NO_RECORDS; /* cannot name its own signer */
     e = check_trust_list_signer(t, kind, file, len, &d->hdr, digest, dlen, &d->anchor);

@@ -107,8 +107,54 @@ static void test_every_manifest_verdict(void **state)
     assert_true(n >= 60);
 }
 
+/* The streaming checker (downloads verified in O(1) RAM) must give the
+ * verdict the whole-file checker gives, whatever the chunking. */
+static void test_stream_agrees_with_whole_file(void **state)
+{
+    (void)state;
+    static const size_t chunks[] = {1, 7, 512, 1428, 600000};
+    size_t n = sizeof table / sizeof table[0], compared = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &table[i];
+        int is_unsigned;
+        const char *name = vec_base(r->path);
+        if (vec_kind(name, &is_unsigned) != SECD_KIND_SIGNED || is_unsigned)
+            continue;
+        struct vec itl_v = {0};
+        struct secd_tl itl;
+        struct secd_trust t = {0};
+        if (r->itl) {
+            vec_load_tl(r->itl, &itl_v, &itl);
+            t.itl = &itl;
+        }
+        struct vec file = vec_read(r->path);
+        struct secd_decision whole, streamed;
+        enum secd_err want = secd_check_file(&t, SECD_KIND_SIGNED, file.p, file.len, name, &whole);
+        for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+            static struct secd_stream st;
+            secd_stream_begin(&st);
+            for (size_t off = 0; off < file.len; off += chunks[c]) {
+                size_t k = file.len - off < chunks[c] ? file.len - off : chunks[c];
+                secd_stream_update(&st, file.p + off, k);
+            }
+            enum secd_err got = secd_stream_finish(&st, &t, name, &streamed);
+            if (got != want)
+                fail_msg("%s in chunks of %zu: stream says %s, whole file %s", r->path, chunks[c],
+                         secd_err_reason(got), secd_err_reason(want));
+            if (got == SECD_OK)
+                assert_int_equal(streamed.hdr.header_len, whole.hdr.header_len);
+        }
+        compared++;
+        vec_free(&file);
+        vec_free(&itl_v);
+    }
+    print_message("stream: %zu signed files agree with the whole-file verdict\n", compared);
+    assert_true(compared >= 25);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_manifest_verdict)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_manifest_verdict),
+                                       cmocka_unit_test(test_stream_agrees_with_whole_file)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -203,6 +203,31 @@ enum secd_err secd_decrypt_update(struct secd_decrypt *d, const uint8_t *ct, siz
                                   secd_plain_sink sink, void *sink_ctx);
 enum secd_err secd_decrypt_final(struct secd_decrypt *d, secd_plain_sink sink, void *sink_ctx);
 
+/* Streaming check of a signed file (.sgn/.enc.sgn) as it downloads, in
+ * O(1) RAM: the header (at most SECD_STREAM_HEADER_MAX bytes) is kept, every
+ * byte goes through the signature hash, and the verdict comes at the end —
+ * the same verdict secd_check_file() gives for the whole file. The caller
+ * stores the bytes elsewhere (flash staging) and acts on them only after
+ * secd_stream_finish() returned SECD_OK. */
+#define SECD_STREAM_HEADER_MAX 4096u
+struct secd_stream {
+    uint8_t head[SECD_STREAM_HEADER_MAX];
+    size_t head_len;     /* header bytes buffered */
+    size_t total;        /* bytes fed */
+    int header_done;
+    enum secd_err err;   /* first error, sticky */
+    struct secd_header hdr;
+    uint64_t sig_state[64]; /* hash state (opaque) */
+};
+void secd_stream_begin(struct secd_stream *s);
+/* Feeds the next n bytes (in file order). Returns the sticky error, if any. */
+enum secd_err secd_stream_update(struct secd_stream *s, const uint8_t *p, size_t n);
+/* The header, once parsed (NULL before). */
+const struct secd_header *secd_stream_header(const struct secd_stream *s);
+/* End of file: structural checks, file name, signer, signature. */
+enum secd_err secd_stream_finish(struct secd_stream *s, const struct secd_trust *t,
+                                 const char *requested, struct secd_decision *d);
+
 /* Helpers. */
 void secd_md5(const uint8_t *p, size_t n, uint8_t out[16]);
 void secd_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 */
