@@ -57,6 +57,7 @@ const char *boot_next(struct boot *b)
         } else {
             snprintf(b->request, sizeof b->request, "SEP%s.cnf.xml", mac);
         }
+        boot_data_restart(b);
         return b->request;
     case BOOT_ENC_CONFIG:
         snprintf(b->request, sizeof b->request, "SEP%s.cnf.xml.enc.sgn", mac);
@@ -65,12 +66,99 @@ const char *boot_next(struct boot *b)
         return NULL;
     }
     NOT("SECD", "tlRequestFile: Request %s", b->request);
+    boot_data_restart(b);
     return b->request;
 }
 
-/* Installs a downloaded CTL or ITL if the trust state allows it (B2). */
-static void take_trust_list(struct boot *b, enum secd_kind kind, const uint8_t *data, size_t len)
+static int in_config_phase(const struct boot *b)
 {
+    return b->phase == BOOT_CONFIG || b->phase == BOOT_ENC_CONFIG;
+}
+
+void boot_data_restart(struct boot *b)
+{
+    b->received = 0;
+    b->sink_failed = 0;
+    if (!in_config_phase(b))
+        return;
+    secd_stream_begin(&b->stream);
+    enum storage_status s = storage_write_begin(&b->stage, b->ts->st, BOOT_STAGING_AREA);
+    if (s != STORAGE_OK) {
+        ERR("SECD", "EROR:staging area for %s unusable: %s", b->request, storage_status_str(s));
+        b->sink_failed = 1;
+    }
+}
+
+int boot_data(struct boot *b, uint32_t offset, const uint8_t *p, size_t n)
+{
+    if (b->sink_failed || offset != b->received) {
+        b->sink_failed = 1;
+        return -1;
+    }
+    b->received += (uint32_t)n;
+    if (!in_config_phase(b)) {
+        if (b->received > sizeof b->tl) {
+            b->sink_failed = 1; /* over the trust store's size: refused at the end */
+            return -1;
+        }
+        memcpy(b->tl + offset, p, n);
+        return 0;
+    }
+    /* Every byte goes through the signature hash and on to flash; nothing
+     * is parsed before the signature verified. */
+    if (secd_stream_update(&b->stream, p, n) == SECD_ERR_TOO_LARGE ||
+        storage_write_chunk(&b->stage, p, n) != STORAGE_OK) {
+        b->sink_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads the staged file back from `from` on, in pieces, into consume(). */
+static int read_staged(struct boot *b, uint32_t from, int (*consume)(void *, const uint8_t *, size_t),
+                       void *ctx)
+{
+    size_t len;
+    uint32_t off;
+    uint8_t chunk[512];
+    if (storage_stat(b->ts->st, BOOT_STAGING_AREA, &len, &off) != STORAGE_OK || len != b->received)
+        return -1;
+    for (uint32_t pos = from; pos < len; pos += sizeof chunk) {
+        size_t n = len - pos < sizeof chunk ? len - pos : sizeof chunk;
+        if (storage_read_at(b->ts->st, off, pos, chunk, n) != STORAGE_OK)
+            return -1;
+        if (consume(ctx, chunk, n) != 0)
+            return -2;
+    }
+    return 0;
+}
+
+/* Closes the staged download; returns 0 when it is complete in flash. */
+static int commit_staged(struct boot *b)
+{
+    if (b->sink_failed) {
+        fail(b, "%s could not be staged in flash", b->request);
+        return -1;
+    }
+    enum storage_status s = storage_write_commit(&b->stage);
+    if (s != STORAGE_OK) {
+        fail(b, "staging %s failed: %s", b->request, storage_status_str(s));
+        return -1;
+    }
+    return 0;
+}
+
+/* Installs a downloaded CTL or ITL if the trust state allows it (B2). */
+static void take_trust_list(struct boot *b, enum secd_kind kind)
+{
+    const uint8_t *data = b->tl;
+    size_t len = b->received;
+    if (b->sink_failed) {
+        ERR("SECD", "EROR:verifyFile: %s %s refused: %s - Trust List verification failed",
+            kind == SECD_KIND_CTL ? "CTL" : "ITL", b->request, secd_err_reason(SECD_ERR_TOO_LARGE));
+        b->trust_list_failed = 1;
+        return;
+    }
     const char *what = kind == SECD_KIND_CTL ? "CTL" : "ITL";
     struct secd_decision d;
     enum secd_err e = secd_check_file(&b->ts->trust, kind, data, len, b->request, &d);
@@ -102,10 +190,27 @@ static void take_trust_list(struct boot *b, enum secd_kind kind, const uint8_t *
         d.rollback ? ", rollback ITL: signatures no longer required" : "", hex);
 }
 
-static void parse_config(struct boot *b, const uint8_t *xml, size_t len)
+static int xml_sink(void *ctx, const uint8_t *p, size_t n)
 {
-    char err[96];
-    if (config_parse_buffer(b->cfg, xml, len, b->p.hash_salt, err, sizeof err) != CONFIG_OK) {
+    return config_parse_chunk(ctx, p, n) == CONFIG_OK ? 0 : -1;
+}
+
+/* Parses the staged config body (from `from`) with the streaming parser. */
+static void parse_staged_config(struct boot *b, uint32_t from)
+{
+    static struct config_parser cp;
+    char err[96] = "";
+    if (config_parse_begin(&cp, b->cfg, b->p.hash_salt) != CONFIG_OK) {
+        fail(b, "config refused: %s", "XML parser busy");
+        return;
+    }
+    int rd = read_staged(b, from, xml_sink, &cp);
+    int xml = config_parse_end(&cp, err, sizeof err);
+    if (rd == -1) {
+        fail(b, "config refused: %s", "staged copy unreadable");
+        return;
+    }
+    if (xml != CONFIG_OK) {
         fail(b, "config refused: malformed XML (%s)", err);
         return;
     }
@@ -123,20 +228,20 @@ static int cert_hash_matches(const struct boot *b)
     return memcmp(want, have, 16) == 0;
 }
 
-static void take_config(struct boot *b, const uint8_t *data, size_t len)
+static void take_config(struct boot *b)
 {
-    int is_signed = holds_trust_list(b);
-    if (!is_signed) {
+    if (commit_staged(b) != 0)
+        return;
+    if (!holds_trust_list(b)) {
         enum secd_err e = secd_check_unsigned_config(&b->ts->trust);
         if (e != SECD_OK) {
             fail(b, "unsigned config refused: %s", secd_err_reason(e));
             return;
         }
-        parse_config(b, data, len);
+        parse_staged_config(b, 0);
     } else {
         struct secd_decision d;
-        enum secd_err e = secd_check_file(&b->ts->trust, SECD_KIND_SIGNED, data, len, b->request,
-                                          &d);
+        enum secd_err e = secd_stream_finish(&b->stream, &b->ts->trust, b->request, &d);
         if (e != SECD_OK) {
             ERR("SECD", "EROR:verifyFile: %s refused: %s", b->request, secd_err_reason(e));
             fail(b, "signed config refused: %s", secd_err_reason(e));
@@ -144,7 +249,7 @@ static void take_config(struct boot *b, const uint8_t *data, size_t len)
         }
         NOT("SECD", "verifyFile: verify SUCCESS </usr/ram/SEP%s.cnf.xml> (signer anchor: %s)",
             b->p.mac, secd_anchor_name(d.anchor));
-        parse_config(b, data + d.hdr.header_len, len - d.hdr.header_len);
+        parse_staged_config(b, d.hdr.header_len);
     }
     if (b->outcome == BOOT_FAILED)
         return;
@@ -164,18 +269,28 @@ static void take_config(struct boot *b, const uint8_t *data, size_t len)
     b->phase = BOOT_DONE;
 }
 
-static int plain_sink(void *ctx, const uint8_t *p, size_t n)
+struct decrypt_pipe {
+    struct secd_decrypt *dec;
+    struct config_parser *cp;
+    enum secd_err err;
+};
+
+static int decrypt_piece(void *ctx, const uint8_t *p, size_t n)
 {
-    struct config_parser *cp = ctx;
-    return config_parse_chunk(cp, p, n) == CONFIG_OK ? 0 : -1;
+    struct decrypt_pipe *pipe = ctx;
+    pipe->err = secd_decrypt_update(pipe->dec, p, n, xml_sink, pipe->cp);
+    return pipe->err == SECD_OK ? 0 : -1;
 }
 
-/* .enc.sgn (B6): verify like any signed file, then decrypt straight into
- * the streaming XML parser; the settings count only if every check passed. */
-static void take_enc_config(struct boot *b, const uint8_t *data, size_t len)
+/* .enc.sgn (B6): verified as it downloaded, then read back from flash,
+ * decrypted block by block straight into the streaming XML parser; the
+ * settings count only if every check passed. */
+static void take_enc_config(struct boot *b)
 {
+    if (commit_staged(b) != 0)
+        return;
     struct secd_decision d;
-    enum secd_err e = secd_check_file(&b->ts->trust, SECD_KIND_SIGNED, data, len, b->request, &d);
+    enum secd_err e = secd_stream_finish(&b->stream, &b->ts->trust, b->request, &d);
     if (e != SECD_OK) {
         fail(b, "encrypted config refused: %s", secd_err_reason(e));
         return;
@@ -187,12 +302,14 @@ static void take_enc_config(struct boot *b, const uint8_t *data, size_t len)
         fail(b, "encrypted config refused: %s", "XML parser busy");
         return;
     }
+    struct decrypt_pipe pipe = {&dec, &cp, SECD_OK};
     e = secd_decrypt_begin(&dec, &d.hdr, b->p.key_der, b->p.key_len);
+    if (e == SECD_OK) {
+        int rd = read_staged(b, d.hdr.header_len, decrypt_piece, &pipe);
+        e = rd == -1 ? SECD_ERR_CRYPTO : pipe.err;
+    }
     if (e == SECD_OK)
-        e = secd_decrypt_update(&dec, data + d.hdr.header_len, len - d.hdr.header_len,
-                                plain_sink, &cp);
-    if (e == SECD_OK)
-        e = secd_decrypt_final(&dec, plain_sink, &cp);
+        e = secd_decrypt_final(&dec, xml_sink, &cp);
     char err[96] = "";
     int xml = config_parse_end(&cp, err, sizeof err);
     if (e != SECD_OK) {
@@ -205,7 +322,7 @@ static void take_enc_config(struct boot *b, const uint8_t *data, size_t len)
         return;
     }
     NOT("SECD", "encrypted config decrypted and verified (%u bytes)",
-        (unsigned)(len - d.hdr.header_len));
+        (unsigned)(b->received - d.hdr.header_len));
     b->outcome = BOOT_CONFIG_ACCEPTED;
     b->phase = BOOT_DONE;
 }
@@ -220,6 +337,10 @@ void boot_on_file(struct boot *b, enum fetch_status st, const char *why, const u
 {
     if (b->phase == BOOT_DONE)
         return;
+    if (st == FETCH_OK && data != NULL) {
+        boot_data_restart(b);
+        boot_data(b, 0, data, len);
+    }
     if (st == FETCH_FAILED) {
         fail(b, "%s", why ? why : "download failed");
         return;
@@ -242,8 +363,7 @@ void boot_on_file(struct boot *b, enum fetch_status st, const char *why, const u
             b->phase++;
             return;
         }
-        take_trust_list(b, b->phase == BOOT_CTL_PER_PHONE ? SECD_KIND_CTL : SECD_KIND_ITL, data,
-                        len);
+        take_trust_list(b, b->phase == BOOT_CTL_PER_PHONE ? SECD_KIND_CTL : SECD_KIND_ITL);
         next_trust_phase(b);
         return;
     case BOOT_CTL_GENERIC:
@@ -252,8 +372,7 @@ void boot_on_file(struct boot *b, enum fetch_status st, const char *why, const u
             NOT("SECD", "tlRequestFile: no %s on the server", b->phase == BOOT_CTL_GENERIC ? "CTL"
                                                                                           : "ITL");
         else
-            take_trust_list(b, b->phase == BOOT_CTL_GENERIC ? SECD_KIND_CTL : SECD_KIND_ITL,
-                            data, len);
+            take_trust_list(b, b->phase == BOOT_CTL_GENERIC ? SECD_KIND_CTL : SECD_KIND_ITL);
         next_trust_phase(b);
         return;
     case BOOT_CONFIG:
@@ -261,14 +380,14 @@ void boot_on_file(struct boot *b, enum fetch_status st, const char *why, const u
             fail(b, "config %s not found on the server", b->request);
             return;
         }
-        take_config(b, data, len);
+        take_config(b);
         return;
     case BOOT_ENC_CONFIG:
         if (st == FETCH_NOT_FOUND) {
             fail(b, "encrypted config %s not found on the server", b->request);
             return;
         }
-        take_enc_config(b, data, len);
+        take_enc_config(b);
         return;
     case BOOT_DONE:
         return;

@@ -45,6 +45,13 @@ struct boot_params {
     uint32_t hash_salt;         /* for the XML parser */
 };
 
+/* Configs are staged in this storage area while they download: the signed
+ * bytes go to flash through the signature hash, and are read back (parsed,
+ * or decrypted and parsed) only once the signature verified. RAM use does
+ * not grow with the file size; the plaintext is never stored. */
+#define BOOT_STAGING_AREA "staging"
+#define BOOT_STAGING_SIZE (SECD_MAX_FILE_SIZE + STORAGE_HEADER_SIZE)
+
 struct boot {
     struct boot_params p;
     struct trust_store *ts;
@@ -54,14 +61,27 @@ struct boot {
     char request[48];           /* the file asked for */
     char failure[192];          /* why the boot failed */
     int trust_list_failed;      /* "Trust List verification failed" shown */
+    /* the download in progress */
+    uint32_t received;
+    int sink_failed;            /* too large for its buffer, or staging failed */
+    uint8_t tl[TRUST_LIST_MAX]; /* a trust list (verified from RAM) */
+    struct storage_writer stage;
+    struct secd_stream stream;
 };
 
 void boot_init(struct boot *b, const struct boot_params *p, struct trust_store *ts,
                struct phone_config *cfg);
 /* The next file to fetch, or NULL when the boot is over. */
 const char *boot_next(struct boot *b);
+/* Streaming delivery of the file boot_next() named: boot_data() for each
+ * piece in file order (returns -1 when the phone will refuse the file, so
+ * the fetcher may abort), boot_data_restart() when the fetcher starts over
+ * (another server), then boot_on_file(b, st, why, NULL, total). */
+int boot_data(struct boot *b, uint32_t offset, const uint8_t *p, size_t n);
+void boot_data_restart(struct boot *b);
 /* The result of fetching the file boot_next() named. `why` describes a
- * failure for the trace (may be NULL). */
+ * failure for the trace (may be NULL). With data != NULL the whole file is
+ * given at once (it is then streamed exactly as boot_data() would). */
 void boot_on_file(struct boot *b, enum fetch_status st, const char *why, const uint8_t *data,
                   size_t len);
 

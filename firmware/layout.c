@@ -1,5 +1,6 @@
 #include "layout.h"
 
+#include "boot.h"
 #include "trust_store.h"
 #include "tvs_client.h"
 
@@ -12,6 +13,7 @@ const struct storage_area phone_storage_layout[] = {
     {"lsc", 4096},      /* LSC certificate + private key (CAPF issue) */
     {"lsckey", 2560},   /* pre-generated next LSC key pair (capf_client.c) */
     {TVS_AREA, STORAGE_HEADER_SIZE + TVS_AREA_SIZE}, /* last TVS server list (tvs_client.c) */
+    {BOOT_STAGING_AREA, BOOT_STAGING_SIZE}, /* config being downloaded (boot.c) */
 };
 const size_t phone_storage_layout_count =
     sizeof phone_storage_layout / sizeof phone_storage_layout[0];

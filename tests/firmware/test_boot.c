@@ -11,6 +11,7 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 
 #include "boot.h"
+#include "layout.h"
 #include "ram_flash.h"
 #include "vectors.h"
 
@@ -24,6 +25,7 @@ struct served {
 
 struct env {
     struct ram_flash rf;
+    size_t chunk; /* 0: whole file at once; else streamed in pieces */
     struct storage st;
     struct trust_store *ts;
     struct phone_config cfg;
@@ -32,14 +34,11 @@ struct env {
     int n_req;
 };
 
-static const struct storage_area layout[] = {{TRUST_AREA_CTL, TRUST_LIST_MAX + 64},
-                                             {TRUST_AREA_ITL, TRUST_LIST_MAX + 64}};
-
 static void env_init(struct env *e)
 {
     memset(e, 0, sizeof *e);
-    ram_flash_init(&e->rf, storage_layout_size(layout, 2));
-    e->st = (struct storage){&e->rf.dev, layout, 2};
+    ram_flash_init(&e->rf, storage_layout_size(phone_storage_layout, phone_storage_layout_count));
+    e->st = (struct storage){&e->rf.dev, phone_storage_layout, phone_storage_layout_count};
     e->ts = calloc(1, sizeof *e->ts);
     trust_store_load(e->ts, &e->st);
 }
@@ -77,7 +76,17 @@ static enum boot_outcome run(struct env *e, const struct served *tree,
             continue;
         }
         struct vec v = vec_read(rel);
-        boot_on_file(&e->b, FETCH_OK, NULL, v.p, v.len);
+        if (!e->chunk) {
+            boot_on_file(&e->b, FETCH_OK, NULL, v.p, v.len);
+        } else {
+            /* As a fetcher does: pieces in order, one false start first. */
+            boot_data(&e->b, 0, v.p, v.len < 100 ? v.len : 100);
+            boot_data_restart(&e->b);
+            for (size_t off = 0; off < v.len; off += e->chunk)
+                boot_data(&e->b, (uint32_t)off, v.p + off,
+                          v.len - off < e->chunk ? v.len - off : e->chunk);
+            boot_on_file(&e->b, FETCH_OK, NULL, NULL, v.len);
+        }
         vec_free(&v);
     }
     return e->b.outcome;
@@ -91,11 +100,11 @@ static const struct served cluster[] = {
     {NULL, NULL},
 };
 
-static void test_first_boot_falls_back_to_cluster_files(void **state)
+static void first_boot(size_t chunk)
 {
-    (void)state;
     struct env e;
     env_init(&e);
+    e.chunk = chunk;
     assert_int_equal(run(&e, cluster, NULL), BOOT_CONFIG_ACCEPTED);
     const char *want[] = {"CTLSEP" MAC ".tlv", "CTLFile.tlv", "ITLSEP" MAC ".tlv", "ITLFile.tlv",
                           "SEP" MAC ".cnf.xml.sgn"};
@@ -105,6 +114,13 @@ static void test_first_boot_falls_back_to_cluster_files(void **state)
     assert_int_equal(secd_trust_state(&e.ts->trust), SECD_STATE_CTL_ITL);
     assert_string_equal(e.cfg.load_information, "sip8845_65.14-1-1MN-366");
     env_free(&e);
+}
+
+static void test_first_boot_falls_back_to_cluster_files(void **state)
+{
+    (void)state;
+    first_boot(0);
+    first_boot(512);
 }
 
 static void test_per_phone_files_win(void **state)
@@ -213,9 +229,18 @@ static void test_rollback_itl_then_unsigned(void **state)
 
 /* B6: partial config, certHash of the MIC, then the .enc.sgn decrypted
  * with the MIC key straight into the XML parser. */
-static void test_encrypted_config_with_mic(void **state)
+/* Does the flash hold these bytes anywhere? */
+static int flash_contains(const struct env *e, const char *needle)
 {
-    (void)state;
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= e->rf.size; i++)
+        if (e->rf.mem[i] == (uint8_t)needle[0] && memcmp(e->rf.mem + i, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void encrypted_config_with_mic(size_t chunk)
+{
     static const struct served tree[] = {
         {"ITLFile.tlv", "tlv/sha1/ITLFile.tlv"},
         {"SEP" MAC ".cnf.xml.sgn", "cnf/enc-mic-sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
@@ -224,7 +249,7 @@ static void test_encrypted_config_with_mic(void **state)
     };
     static uint8_t cert[4096], key[4096];
     struct vec pem = vec_read("keys/mic.crt");
-    int cert_len = wc_CertPemToDer(pem.p, (word32)pem.len, cert, sizeof cert, CERT_TYPE);
+    int cert_len = wc_CertPemToDer(pem.p, (int)pem.len, cert, sizeof cert, CERT_TYPE);
     vec_free(&pem);
     assert_true(cert_len > 0);
     size_t key_len = vec_key_der("keys/mic.key", key, sizeof key);
@@ -232,8 +257,13 @@ static void test_encrypted_config_with_mic(void **state)
                             .cert_len = (size_t)cert_len, .key_der = key, .key_len = key_len};
     struct env e;
     env_init(&e);
+    e.chunk = chunk;
     assert_int_equal(run(&e, tree, &p), BOOT_CONFIG_ACCEPTED);
     assert_string_equal(e.log[e.n_req - 1], "SEP" MAC ".cnf.xml.enc.sgn");
+    /* The ciphertext was staged in flash, the plaintext never. */
+    assert_int_equal(e.cfg.cm_count, 3);
+    assert_false(flash_contains(&e, "callManagerGroup"));
+    assert_true(flash_contains(&e, "<capfAuthMode>")); /* the signed partial config is staged */
     assert_true(e.cfg.full_config);
     assert_string_equal(e.cfg.load_information, "sip8845_65.14-1-1MN-366");
     assert_int_equal(e.cfg.tvs_count, 1);
@@ -258,6 +288,37 @@ static void test_encrypted_config_with_mic(void **state)
     assert_int_equal(run(&e, bad, &p), BOOT_FAILED);
     assert_non_null(strstr(e.b.failure, "plaintext_digest_mismatch"));
     assert_string_equal(e.cfg.load_information, "");
+    env_free(&e);
+}
+
+static void test_encrypted_config_with_mic(void **state)
+{
+    (void)state;
+    encrypted_config_with_mic(0);
+    encrypted_config_with_mic(1428);
+}
+
+/* A trust list over the store's size is refused and nothing changes. */
+static void test_oversize_trust_list_refused(void **state)
+{
+    (void)state;
+    struct env e;
+    env_init(&e);
+    assert_int_equal(run(&e, cluster, NULL), BOOT_CONFIG_ACCEPTED);
+    uint8_t md5[16];
+    memcpy(md5, e.ts->itl.md5, 16);
+    struct boot_params p = {.mac = MAC, .model = "8845"};
+    boot_init(&e.b, &p, e.ts, &e.cfg);
+    static uint8_t big[TRUST_LIST_MAX + 1];
+    assert_non_null(boot_next(&e.b)); /* CTLSEP */
+    boot_on_file(&e.b, FETCH_NOT_FOUND, NULL, NULL, 0);
+    assert_non_null(boot_next(&e.b)); /* CTLFile */
+    boot_on_file(&e.b, FETCH_NOT_FOUND, NULL, NULL, 0);
+    assert_non_null(boot_next(&e.b)); /* ITLSEP */
+    assert_int_equal(boot_data(&e.b, 0, big, sizeof big), -1);
+    boot_on_file(&e.b, FETCH_OK, NULL, NULL, sizeof big);
+    assert_true(e.b.trust_list_failed);
+    assert_memory_equal(e.ts->itl.md5, md5, 16);
     env_free(&e);
 }
 
@@ -288,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_rollback_itl_then_unsigned),
         cmocka_unit_test(test_encrypted_config_with_mic),
         cmocka_unit_test(test_fetch_failure_stops_the_boot),
+        cmocka_unit_test(test_oversize_trust_list_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
