@@ -228,6 +228,41 @@ static int cert_hash_matches(const struct boot *b)
     return memcmp(want, have, 16) == 0;
 }
 
+/* B6 step 2: the config was encrypted for another certificate (or none):
+ * enrol through CAPF, then ask for the config again — a bounded number of
+ * times. */
+static void enroll(struct boot *b)
+{
+    const char *have = b->p.cert_der ? "does not match the certificate in use"
+                                     : "cannot match: the phone has no certificate";
+    if (!b->p.enroll) {
+        fail(b, "certHash %s and this board has no CAPF client", have);
+        return;
+    }
+    if (b->enroll_rounds >= BOOT_MAX_ENROLL_ROUNDS) {
+        fail(b, "certHash still does not match after %d CAPF enrolments", b->enroll_rounds);
+        return;
+    }
+    b->enroll_rounds++;
+    NOT("SECD", "certHash %s: starting CAPF (round %d of %d)", have, b->enroll_rounds,
+        BOOT_MAX_ENROLL_ROUNDS);
+    char why[96] = "";
+    switch (b->p.enroll(b->p.enroll_ctx, &b->p, why, sizeof why)) {
+    case BOOT_ENROLLED:
+        NOT("SECD", "CAPF enrolment done: requesting the config again");
+        b->phase = BOOT_CONFIG;
+        return;
+    case BOOT_ENROLL_WAITING:
+        b->waiting_auth_string = 1;
+        fail(b, "CAPF waits for the authentication string: type 'capf auth-string DIGITS'%s",
+             why[0] ? why : "");
+        return;
+    case BOOT_ENROLL_FAILED:
+        fail(b, "CAPF enrolment failed: %s", why[0] ? why : "no reason given");
+        return;
+    }
+}
+
 static void take_config(struct boot *b)
 {
     if (commit_staged(b) != 0)
@@ -257,9 +292,7 @@ static void take_config(struct boot *b)
         NOT("SECD", "partial config: encrConfig true, certHash %s",
             b->cfg->cert_hash[0] ? b->cfg->cert_hash : "(empty)");
         if (!cert_hash_matches(b)) {
-            fail(b, "%s", b->p.cert_der ? "certHash does not match the certificate in use: "
-                                          "CAPF enrollment needed (no CAPF client in this build)"
-                                        : "no device certificate for the encrypted config");
+            enroll(b);
             return;
         }
         b->phase = BOOT_ENC_CONFIG;

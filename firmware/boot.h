@@ -34,6 +34,23 @@ enum boot_phase {
     BOOT_DONE,
 };
 
+/* What an enrolment (CAPF, B6 step 2) came to. */
+enum boot_enroll {
+    BOOT_ENROLLED,         /* a new certificate is in use: ask for the config again */
+    BOOT_ENROLL_WAITING,   /* the authentication string must be typed first */
+    BOOT_ENROLL_FAILED,
+};
+
+/* Rounds of "enrol, then ask for the config again" before giving up. */
+#define BOOT_MAX_ENROLL_ROUNDS 2
+
+struct boot_params;
+/* Called when the partial config's certHash does not match the certificate
+ * in use. On BOOT_ENROLLED it updates p's certificate and key. `why` gets
+ * a reason on failure. */
+typedef enum boot_enroll (*boot_enroll_fn)(void *ctx, struct boot_params *p, char *why,
+                                           size_t why_cap);
+
 /* The device identity and certificate the boot flow needs. */
 struct boot_params {
     char mac[13];               /* 12 upper-case hex digits */
@@ -43,6 +60,8 @@ struct boot_params {
     const uint8_t *key_der;     /* its private key (DER); may be NULL */
     size_t key_len;
     uint32_t hash_salt;         /* for the XML parser */
+    boot_enroll_fn enroll;      /* NULL: no CAPF client on this board */
+    void *enroll_ctx;
 };
 
 /* Configs are staged in this storage area while they download: the signed
@@ -61,6 +80,8 @@ struct boot {
     char request[48];           /* the file asked for */
     char failure[192];          /* why the boot failed */
     int trust_list_failed;      /* "Trust List verification failed" shown */
+    int enroll_rounds;
+    int waiting_auth_string;    /* stopped: CAPF waits for the string */
     /* the download in progress */
     uint32_t received;
     int sink_failed;            /* too large for its buffer, or staging failed */

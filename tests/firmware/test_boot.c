@@ -298,6 +298,92 @@ static void test_encrypted_config_with_mic(void **state)
     encrypted_config_with_mic(1428);
 }
 
+struct fake_capf {
+    enum boot_enroll answer;
+    int calls;
+    int install_lsc; /* on BOOT_ENROLLED, switch the phone to the LSC */
+    uint8_t cert[4096], key[4096];
+    size_t cert_len, key_len;
+};
+
+static enum boot_enroll fake_enroll(void *ctx, struct boot_params *p, char *why, size_t cap)
+{
+    struct fake_capf *f = ctx;
+    f->calls++;
+    if (f->answer == BOOT_ENROLL_FAILED)
+        snprintf(why, cap, "end session reason 7");
+    if (f->answer == BOOT_ENROLLED && f->install_lsc) {
+        p->cert_der = f->cert;
+        p->cert_len = f->cert_len;
+        p->key_der = f->key;
+        p->key_len = f->key_len;
+    }
+    return f->answer;
+}
+
+static size_t cert_der(const char *rel, uint8_t *out, size_t cap)
+{
+    struct vec pem = vec_read(rel);
+    int n = wc_CertPemToDer(pem.p, (word32)pem.len, out, (word32)cap, CERT_TYPE);
+    vec_free(&pem);
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+/* B6: certHash names the LSC the phone does not have yet: CAPF enrols it,
+ * the phone asks for the config again, then decrypts with the new key. */
+static void test_cert_hash_mismatch_enrols_then_decrypts(void **state)
+{
+    (void)state;
+    static const struct served tree[] = {
+        {"ITLFile.tlv", "tlv/sha1/ITLFile.tlv"},
+        {"SEP" MAC ".cnf.xml.sgn", "cnf/enc-lsc-sha1/SEP001E7A4C11A1.cnf.xml.sgn"},
+        {"SEP" MAC ".cnf.xml.enc.sgn", "cnf/enc-lsc-sha1/SEP001E7A4C11A1.cnf.xml.enc.sgn"},
+        {NULL, NULL},
+    };
+    static struct fake_capf capf;
+    static uint8_t mic[4096], mic_key[4096];
+    memset(&capf, 0, sizeof capf);
+    capf.cert_len = cert_der("keys/lsc.crt", capf.cert, sizeof capf.cert);
+    capf.key_len = vec_key_der("keys/lsc.key", capf.key, sizeof capf.key);
+    struct boot_params p = {.mac = MAC, .model = "8845", .enroll = fake_enroll,
+                            .enroll_ctx = &capf};
+    p.cert_der = mic;
+    p.cert_len = cert_der("keys/mic.crt", mic, sizeof mic);
+    p.key_der = mic_key;
+    p.key_len = vec_key_der("keys/mic.key", mic_key, sizeof mic_key);
+    struct env e;
+    env_init(&e);
+
+    capf.answer = BOOT_ENROLLED;
+    capf.install_lsc = 1;
+    assert_int_equal(run(&e, tree, &p), BOOT_CONFIG_ACCEPTED);
+    assert_int_equal(capf.calls, 1);
+    const char *want[] = {"SEP" MAC ".cnf.xml.sgn", "SEP" MAC ".cnf.xml.sgn",
+                          "SEP" MAC ".cnf.xml.enc.sgn"};
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(e.log[e.n_req - 3 + i], want[i]);
+    assert_int_equal(e.cfg.cm_count, 3);
+
+    /* A CAPF that "succeeds" without giving the right certificate: bounded. */
+    capf.calls = 0;
+    capf.install_lsc = 0;
+    assert_int_equal(run(&e, tree, &p), BOOT_FAILED);
+    assert_int_equal(capf.calls, BOOT_MAX_ENROLL_ROUNDS);
+    assert_non_null(strstr(e.b.failure, "still does not match"));
+
+    capf.calls = 0;
+    capf.answer = BOOT_ENROLL_WAITING;
+    assert_int_equal(run(&e, tree, &p), BOOT_FAILED);
+    assert_true(e.b.waiting_auth_string);
+    assert_non_null(strstr(e.b.failure, "capf auth-string"));
+
+    capf.answer = BOOT_ENROLL_FAILED;
+    assert_int_equal(run(&e, tree, &p), BOOT_FAILED);
+    assert_non_null(strstr(e.b.failure, "reason 7"));
+    env_free(&e);
+}
+
 /* A trust list over the store's size is refused and nothing changes. */
 static void test_oversize_trust_list_refused(void **state)
 {
@@ -350,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_encrypted_config_with_mic),
         cmocka_unit_test(test_fetch_failure_stops_the_boot),
         cmocka_unit_test(test_oversize_trust_list_refused),
+        cmocka_unit_test(test_cert_hash_mismatch_enrols_then_decrypts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
