@@ -234,8 +234,39 @@ static int fetch_http(struct http_source *hs, const char *name, uint8_t *buf, si
     return 0;
 }
 
+/* B6 step 2 on this board: a CAPF session per <capfList>; the LSC it
+ * installs becomes the certificate in use. */
+struct enroll_glue {
+    struct capf_client *capf;
+    struct cert_store *certs;
+};
+
+static enum boot_enroll enroll_with_capf(void *ctx, struct boot_params *p, char *why,
+                                         size_t why_cap)
+{
+    struct enroll_glue *g = ctx;
+    int rc = capf_client_start(g->capf, NULL, 0);
+    if (g->capf->waiting_auth_string)
+        return BOOT_ENROLL_WAITING;
+    if (rc != 0 || g->capf->status.outcome != CAPF_OUT_INSTALLED) {
+        snprintf(why, why_cap, "%s%s%s", capf_outcome_name(g->capf->status.outcome),
+                 g->capf->status.why[0] ? ": " : "", g->capf->status.why);
+        return BOOT_ENROLL_FAILED;
+    }
+    struct cert_pair in_use;
+    if (!cert_store_in_use(g->certs, "CONFIG", &in_use)) {
+        snprintf(why, why_cap, "no certificate in use after the enrolment");
+        return BOOT_ENROLL_FAILED;
+    }
+    p->cert_der = in_use.cert;
+    p->cert_len = in_use.cert_len;
+    p->key_der = in_use.key;
+    p->key_len = in_use.key_len;
+    return BOOT_ENROLLED;
+}
+
 static int run_boot(const struct phone_args *a, struct trust_store *ts, struct phone_config *cfg,
-                    const struct cert_store *certs)
+                    const struct cert_store *certs, struct enroll_glue *enroll)
 {
     struct tftp_posix_server server;
     static struct fetch_glue glue;
@@ -270,6 +301,8 @@ static int run_boot(const struct phone_args *a, struct trust_store *ts, struct p
         p.key_len = in_use.key_len;
     }
     hal_entropy((uint8_t *)&p.hash_salt, sizeof p.hash_salt);
+    p.enroll = enroll_with_capf;
+    p.enroll_ctx = enroll;
 
     static struct boot b;
     static uint8_t file[TFTPC_DEFAULT_MAX_FILE_SIZE];
@@ -290,7 +323,9 @@ static int run_boot(const struct phone_args *a, struct trust_store *ts, struct p
         NOT("SECD", "boot complete: config accepted (load %s)", cfg->load_information);
     else
         ERR("SECD", "boot failed: %s", b.failure);
-    return b.outcome == BOOT_CONFIG_ACCEPTED ? 0 : 1;
+    if (b.outcome == BOOT_CONFIG_ACCEPTED)
+        return 0;
+    return b.waiting_auth_string ? 2 : 1;
 }
 
 static int open_storage(const char *dir, struct hal_flash *flash, struct storage *st)
@@ -347,17 +382,19 @@ int main(int argc, char **argv)
     static struct cert_store certs; /* MIC (read-only) + LSC from flash */
     cert_store_set_mic(&certs, id.cert, id.cert_len, id.key, id.key_len);
     cert_store_load(&certs, &st);
-    int rc = run_boot(&a, &ts, &cfg, &certs);
+    static struct capf_client capf;
+    capf_client_init(&capf, &certs, &ts, &cfg, &net.net, a.mac);
+    static struct enroll_glue enroll = {&capf, &certs};
+    int rc = run_boot(&a, &ts, &cfg, &certs, &enroll);
     if (rc == 0)
         tvs_client_set_servers(&tvs, &cfg);
     if (a.once)
-        return rc < 0 ? EXIT_USAGE : rc;
+        return rc < 0 ? EXIT_USAGE : rc ? 1 : 0;
+    int waiting_capf = rc == 2; /* the boot stopped for the auth string */
 
     static struct console con;
     console_init(&con, &ts, &cfg);
     tvs_console_register(&con, &tvs);
-    static struct capf_client capf;
-    capf_client_init(&capf, &certs, &ts, &cfg, &net.net, a.mac);
     capf_client_register(&capf, &con);
     capf_client_idle(&capf); /* pre-generate the next LSC key while idle */
     char buf[512];
@@ -368,12 +405,26 @@ int main(int argc, char **argv)
             NOT("SECD", "reboot requested from the console");
             load_trust(&ts, &st);
             cert_store_load(&certs, &st);
-            if (run_boot(&a, &ts, &cfg, &certs) == 0)
+            rc = run_boot(&a, &ts, &cfg, &certs, &enroll);
+            if (rc == 0)
                 tvs_client_set_servers(&tvs, &cfg);
+            waiting_capf = rc == 2;
             r = console_feed(&con, NULL, 0); /* commands typed after "reboot" */
         }
         if (r == CONSOLE_QUIT)
             break;
+        if (waiting_capf && !capf.waiting_auth_string) {
+            /* The typed string let the CAPF session finish (B6): ask for
+             * the config again, as the user expects. */
+            waiting_capf = 0;
+            if (capf.status.outcome == CAPF_OUT_INSTALLED) {
+                NOT("SECD", "CAPF enrolment done: requesting the config again");
+                rc = run_boot(&a, &ts, &cfg, &certs, &enroll);
+                if (rc == 0)
+                    tvs_client_set_servers(&tvs, &cfg);
+                waiting_capf = rc == 2;
+            }
+        }
     }
     flash_file_close(&flash);
     return 0;
