@@ -61,9 +61,18 @@ struct phone {
 };
 
 static struct phone phone;
-/* The whole file in RAM: the per-download limit of the phone (550001
- * bytes), as the boot flow verifies a file in one piece. */
-static uint8_t download[TFTPC_DEFAULT_MAX_FILE_SIZE];
+/* Downloads stream into the boot flow (boot_data): trust lists to its
+ * bounded RAM buffer, configs through the signature hash to the flash
+ * staging area. No RAM buffer of the download limit's size. */
+static int sink_data(void *ctx, uint32_t offset, const uint8_t *data, size_t n)
+{
+    return boot_data(ctx, offset, data, n);
+}
+
+static void sink_restart(void *ctx)
+{
+    boot_data_restart(ctx);
+}
 
 /* --- set-up -------------------------------------------------------- */
 
@@ -153,7 +162,10 @@ static void fetch_next(struct phone *p)
         end_boot(p, p->boot.outcome == BOOT_CONFIG_ACCEPTED, p->boot.failure);
         return;
     }
-    if (tftp_lwip_start(&p->tftp, name, download, sizeof download) != 0)
+    p->tftp.on_data = sink_data;
+    p->tftp.on_restart = sink_restart;
+    p->tftp.sink_ctx = &p->boot;
+    if (tftp_lwip_start(&p->tftp, name, NULL, TFTPC_DEFAULT_MAX_FILE_SIZE) != 0)
         boot_on_file(&p->boot, FETCH_FAILED, "bad file name", NULL, 0);
 }
 
@@ -209,7 +221,7 @@ static void step_boot(struct phone *p)
         return;
     char why[160] = "";
     enum fetch_status st = fetch_result(p, why, sizeof why);
-    boot_on_file(&p->boot, st, why, download, tftp_lwip_len(&p->tftp));
+    boot_on_file(&p->boot, st, why, NULL, tftp_lwip_len(&p->tftp));
     fetch_next(p);
 }
 

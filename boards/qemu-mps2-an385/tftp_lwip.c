@@ -50,13 +50,18 @@ static void drain(struct tftp_lwip *s)
             break;
         case TFTPC_ACT_RESTART:
             s->len = 0;
+            if (!s->buf && s->on_restart)
+                s->on_restart(s->sink_ctx);
             break;
         case TFTPC_ACT_DATA:
             /* tftpc's size limit is at most cap, so this always fits. */
-            if (out.offset + out.len <= s->cap) {
+            if (out.offset + out.len > s->cap)
+                break;
+            if (s->buf)
                 memcpy(s->buf + out.offset, out.data, out.len);
-                s->len = out.offset + out.len;
-            }
+            else if (s->on_data)
+                s->on_data(s->sink_ctx, out.offset, out.data, out.len);
+            s->len = out.offset + out.len;
             break;
         case TFTPC_ACT_DONE:
         case TFTPC_ACT_FAILED:
