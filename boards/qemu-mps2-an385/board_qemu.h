@@ -12,6 +12,10 @@
 void board_console_init(void);
 void board_clock_init(void);
 
+/* SysTick ticks since reset (CORE_CLOCK_HZ, 40 ns): virtual time under
+ * -icount, with interrupts enabled. */
+uint64_t board_uptime_ticks(void);
+
 /* The semihosted flash (opened lazily on first access). */
 const struct hal_flash *board_flash(void);
 

@@ -37,10 +37,10 @@ uint32_t hal_monotonic_ms(void)
     return (uint32_t)uptime_ms;
 }
 
-/* Microseconds since reset. Reads ms, the down-counter, ms again and retries
- * if a tick interrupt ran in between, so the two parts agree (this also
- * catches a torn read of the 64-bit counter). */
-static uint64_t uptime_us(void)
+/* SysTick ticks (CORE_CLOCK_HZ) since reset. Reads ms, the down-counter,
+ * ms again and retries if a tick interrupt ran in between, so the two
+ * parts agree (this also catches a torn read of the 64-bit counter). */
+uint64_t board_uptime_ticks(void)
 {
     uint64_t ms;
     uint32_t ticks;
@@ -48,8 +48,12 @@ static uint64_t uptime_us(void)
         ms = uptime_ms;
         ticks = SYST_CVR;
     } while (ms != uptime_ms);
-    uint32_t elapsed = (TICKS_PER_MS - 1u) - ticks;
-    return ms * 1000u + elapsed / TICKS_PER_US;
+    return ms * TICKS_PER_MS + ((TICKS_PER_MS - 1u) - ticks);
+}
+
+static uint64_t uptime_us(void)
+{
+    return board_uptime_ticks() / TICKS_PER_US;
 }
 
 uint64_t hal_wall_us(void)

@@ -30,6 +30,7 @@
 #include "lwip/timeouts.h"
 #include "netif_lan9118.h"
 #include "phone_args.h"
+#include "phone_secure.h"
 #include "semihost.h"
 #include "tftp_lwip.h"
 #include "trace.h"
@@ -136,6 +137,7 @@ static int net_up(struct phone *p)
 static void end_boot(struct phone *p, int accepted, const char *why)
 {
     tftp_lwip_close(&p->tftp);
+    phone_secure_boot_done(&p->cfg, accepted);
     if (accepted)
         NOT("SECD", "boot complete: config accepted (load %s)", p->cfg.load_information);
     else
@@ -201,6 +203,7 @@ static void start_boot(struct phone *p)
     memcpy(bp.mac, p->mac, sizeof bp.mac);
     snprintf(bp.model, sizeof bp.model, "%s", p->args.model);
     hal_entropy((uint8_t *)&bp.hash_salt, sizeof bp.hash_salt);
+    phone_secure_boot_params(&bp);
     boot_init(&p->boot, &bp, &p->ts, &p->cfg);
     NOT("SECD", "boot: trust state %s, TFTP server %s",
         secd_state_name(secd_trust_state(&p->ts.trust)), p->server_text);
@@ -316,6 +319,8 @@ static enum console_result edit_char(struct phone *p, char ch)
 static void step_console(struct phone *p)
 {
     char ch;
+    if (p->args.pregen)
+        phone_secure_pregen(); /* once; see phone_secure.h */
     while (p->phase == PHASE_CONSOLE && hal_console_read(&ch, 1) == 1) {
         enum console_result r = p->args.interactive ? edit_char(p, ch)
                                                     : console_feed(&p->con, &ch, 1);
@@ -325,6 +330,7 @@ static void step_console(struct phone *p)
         } else if (r == CONSOLE_REBOOT) {
             NOT("SECD", "reboot requested from the console");
             load_trust(p);
+            phone_secure_reload(&p->st);
             start_boot(p);
         }
     }
@@ -332,15 +338,26 @@ static void step_console(struct phone *p)
 
 /* --- main loop ------------------------------------------------------ */
 
+/* Virtual time spent in idle() (the figures subtract it: under -icount
+ * only the rest is executed instructions). */
+static uint64_t asleep_ticks;
+
+uint64_t phone_asleep_ticks(void)
+{
+    return asleep_ticks;
+}
+
 /* Sleeps until an interrupt unless the NIC already raised one. PRIMASK
  * closes the race between the check and WFI (a pending interrupt still
  * wakes WFI with interrupts masked). */
 static void idle(void)
 {
+    uint64_t t0 = board_uptime_ticks();
     __asm__ volatile("cpsid i" ::: "memory");
     if (!lan9118_irq_seen)
         __asm__ volatile("wfi");
     __asm__ volatile("cpsie i" ::: "memory");
+    asleep_ticks += board_uptime_ticks() - t0;
 }
 
 static void service_network(struct phone *p)
@@ -348,6 +365,14 @@ static void service_network(struct phone *p)
     lan9118_irq_seen = 0;
     lan9118_netif_poll(&p->netif);
     sys_check_timeouts();
+}
+
+/* One wait round of a blocking TLS call (tcp_lwip.h): sleep until an
+ * interrupt, then let lwIP handle frames and timers. */
+static void service_wait(void *ctx)
+{
+    idle();
+    service_network(ctx);
 }
 
 static void run(struct phone *p)
@@ -390,7 +415,9 @@ int phone_main(void)
     if (net_up(p) != 0)
         return PHONE_EXIT_NO_NIC;
     NOT("SECD", "secd-phone SEP%s model %s", p->mac, p->args.model);
+    phone_secure_init(&p->ts, &p->st, &p->cfg, p->args.model, p->mac, service_wait, p);
     console_init(&p->con, &p->ts, &p->cfg);
+    phone_secure_console(&p->con);
     p->phase = PHASE_DHCP;
     run(p);
     trace_counters();

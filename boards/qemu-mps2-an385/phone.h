@@ -3,6 +3,7 @@
  * UART0, all in one cooperative main loop (phone.c). */
 #ifndef QEMU_PHONE_H
 #define QEMU_PHONE_H
+#include <stdint.h>
 
 /* Exit statuses beyond firmware_main()'s 0/1/2 (docs/boards.md). */
 #define PHONE_EXIT_NOT_ACCEPTED 1 /* --once: the boot did not accept a config */
@@ -11,5 +12,7 @@
 
 /* Runs the phone; returns the exit status. */
 int phone_main(void);
+/* Virtual time spent asleep in the main loop's WFI, in SysTick ticks. */
+uint64_t phone_asleep_ticks(void);
 
 #endif

@@ -79,6 +79,8 @@ static int parse_flag(struct phone_args *a, const char *opt)
         a->interactive = 1;
     else if (!strcmp(opt, "--no-network"))
         a->no_network = 1;
+    else if (!strcmp(opt, "--pregen"))
+        a->pregen = 1;
     else
         return -1;
     return 0;

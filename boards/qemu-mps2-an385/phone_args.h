@@ -13,7 +13,10 @@
  *   --dhcp-timeout-ms N give up on DHCP after N ms (default 15000)
  *   --interactive       echo and line editing on UART0, a prompt (for a
  *                       person at a terminal; tests leave it off)
- *   --no-network        banner, self-test and boot counter only */
+ *   --no-network        banner, self-test and boot counter only
+ *   --pregen            when the console starts, pre-generate the next LSC
+ *                       key pair (RSA-2048) if none is stored; blocks the
+ *                       loop for the generation time */
 #ifndef QEMU_PHONE_ARGS_H
 #define QEMU_PHONE_ARGS_H
 #include <stddef.h>
@@ -23,6 +26,7 @@
 
 struct phone_args {
     int once, interactive, no_network;
+    int pregen;                  /* pre-generate the next LSC key at the console */
     uint16_t tftp_port;
     int have_tftp_server;
     uint32_t tftp_server;        /* network byte order */

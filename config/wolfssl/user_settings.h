@@ -35,6 +35,18 @@
   #define WOLFSSL_SP_ARM_CORTEX_M_ASM  /* THUMB_ASM hangs on M3 (platform notes) */
   #define WOLFSSL_SP_ARM_CORTEX_M
   #define WOLFSSL_NO_ASM_HEADERS
+  /* Size options of the Cortex-M3 image (flash budget 320 KiB of text +
+   * data, measured with the map file: docs/performance.md). Same features
+   * as the host, smaller code: SP_SMALL alone saved 56 KB, the others
+   * together 40 KB (TVS + CAPF + TLS image: 408 -> 314 KiB). */
+  #define WOLFSSL_SP_SMALL         /* SP math (RSA, P-256/384) in loops, not unrolled */
+  #define NO_ERROR_STRINGS         /* TLS failures traced by wolfSSL error code */
+  #define WOLFSSL_AES_SMALL_TABLES /* byte S-boxes instead of 4 KB T-tables */
+  #define USE_SLOW_SHA             /* SHA-1 and SHA-512/384 rolled up; SHA-256 */
+  #define USE_SLOW_SHA512          /* stays unrolled: the TVS cache key (0.4 KB) */
+  #define NO_SESSION_CACHE         /* no TLS resumption: every session is fresh */
+  #define NO_PWDBASED              /* no PBKDF/PKCS#12: nothing uses them */
+  #define SECD_NO_CERT_GEN         /* certificate generation: host tests only */
 #endif
 
 /* --- math ----------------------------------------------------------- */
@@ -74,8 +86,10 @@
 
 /* --- X.509, PEM, TLS ------------------------------------------------ */
 #define WOLFSSL_PEM_TO_DER
+#ifndef SECD_NO_CERT_GEN
 #define WOLFSSL_CERT_GEN           /* CSR-free LSC flow still needs DER helpers */
 #define WOLFSSL_CERT_EXT
+#endif
 #define WOLFSSL_ASN_TEMPLATE
 #define NO_WOLFSSL_SERVER
 #define HAVE_TLS_EXTENSIONS

@@ -4,6 +4,7 @@ Environment (set by tests/qemu/CMakeLists.txt):
   SECD_QEMU_ELF   the firmware image (required)
   QEMU_SYSTEM_ARM qemu-system-arm (default: on PATH)
   SECD_QEMU_TREE  a `tcm build` output to serve (default: built per session)
+  SECD_QEMU_KEYS  the cluster PKI of that tree (tcm build --keys)
   SECD_TCM_DIR    the tcm package (default ../tcm)
 Every test serves its own copy of the tree on its own port and boots its
 own phone (own flash.bin in pytest's tmp_path): ctest -j runs them side by
@@ -17,7 +18,10 @@ import pytest
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from phone_qemu import Qemu, TcmServer, Tree, build_tree  # noqa: E402
+from phone_qemu import TCM_DIR, Daemon, Qemu, TcmServer, Tree, build_tree  # noqa: E402
+
+sys.path.insert(0, str(TCM_DIR))
+from tcm import pki  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +39,35 @@ def built_tree(tmp_path_factory):
     out = tmp_path_factory.mktemp("tree")
     build_tree(out, out / "keys")
     return out
+
+
+@pytest.fixture(scope="session")
+def keys(built_tree):
+    given = os.environ.get("SECD_QEMU_KEYS")
+    path = Path(given) if given else built_tree / "keys"
+    assert (path / "pki.json").exists(), "no cluster PKI in %s" % path
+    return path
+
+
+@pytest.fixture(scope="session")
+def cluster(keys):
+    return pki.load(keys)
+
+
+@pytest.fixture
+def daemons():
+    """Factory: daemons(module, *args) starts a tcm server (tcm.tvsd,
+    tcm.capfd); all are stopped at teardown."""
+    started = []
+
+    def start(module, *args):
+        d = Daemon(module, *args)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.stop()
 
 
 @pytest.fixture

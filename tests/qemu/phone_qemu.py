@@ -18,7 +18,9 @@ and failed boots; network timing is not deterministic under any icount
 mode with user networking, so the tests assert on the trace, never on
 exact times.
 """
+import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -39,6 +41,12 @@ CTL_PHONE = "CTLSEP%s.tlv" % MAC
 ITL_PHONE = "ITLSEP%s.tlv" % MAC
 SGN = "SEP%s.cnf.xml.sgn" % MAC
 BOOT_TIMEOUT_S = 90
+
+# The factory region holding the MIC (boards/qemu-mps2-an385/mic_flash.h):
+# the last 8 KiB of the 2 MiB semihosted flash.
+FLASH_SIZE = 2 * 1024 * 1024
+MIC_REGION_SIZE = 8192
+MIC_REGION_OFFSET = FLASH_SIZE - MIC_REGION_SIZE
 
 # B9: <seq>: <LVL> <HH:MM:SS.micros> <MODULE>: <message>
 TRACE_RE = re.compile(r"^(\d+): (NOT|WRN|ERR|DBG) (\d\d):(\d\d):(\d\d)\.(\d{6}) ([A-Za-z]+): (.*)$")
@@ -158,7 +166,7 @@ class Qemu:
                 "-nic", netdev if nic else "none", "-kernel", self.elf,
                 "-append", " ".join(args + list(extra))]
 
-    def boot(self, server=None, commands=None, **kw):
+    def boot(self, server=None, commands=None, timeout=BOOT_TIMEOUT_S, **kw):
         """--once without commands (exit status 0 = config accepted); with
         commands: lines typed on UART0 after the boot, `quit` added."""
         port = server.port if server else None
@@ -169,10 +177,10 @@ class Qemu:
         start = time.monotonic()
         try:
             p = subprocess.run(argv, cwd=self.workdir, capture_output=True,
-                               timeout=BOOT_TIMEOUT_S, **io)
+                               timeout=timeout, **io)
         except subprocess.TimeoutExpired as e:
             raise AssertionError("QEMU did not exit within %d s:\n%s" % (
-                BOOT_TIMEOUT_S, (e.stdout or b"").decode(errors="replace")))
+                timeout, (e.stdout or b"").decode(errors="replace")))
         out = p.stdout.decode(errors="replace")
         run = Run.parse(p.returncode, out, time.monotonic() - start)
         print(out)
@@ -183,6 +191,90 @@ class Qemu:
         assert err == "", "QEMU wrote to stderr: %s" % err
         run.check_format()
         return run
+
+
+def pem_blocks(text):
+    """{label: DER} of the PEM blocks in text (the first of each label)."""
+    out = {}
+    for m in re.finditer(r"-----BEGIN ([A-Z ]+)-----\n(.*?)-----END \1-----", text, re.S):
+        out.setdefault(m[1], base64.b64decode("".join(m[2].split())))
+    return out
+
+
+def mic_region(pem_text):
+    """The factory region for a MIC given as certificate + key PEM (the
+    file secd-phone --mic reads): "MIC1", u16 cert length, u16 key length,
+    SHA-256(cert || key), cert DER, key DER, zero padded."""
+    blocks = pem_blocks(pem_text)
+    cert = blocks["CERTIFICATE"]
+    key = next(v for k, v in blocks.items() if k.endswith("PRIVATE KEY"))
+    body = (b"MIC1" + len(cert).to_bytes(2, "big") + len(key).to_bytes(2, "big")
+            + hashlib.sha256(cert + key).digest() + cert + key)
+    assert len(body) <= MIC_REGION_SIZE
+    return body + bytes(MIC_REGION_SIZE - len(body))
+
+
+def provision_mic(flash, pem_text):
+    """The factory step: writes the MIC region into the phone's flash.bin
+    (created zero-filled, as the firmware would, when missing)."""
+    flash = Path(flash)
+    flash.parent.mkdir(parents=True, exist_ok=True)
+    with open(flash, "r+b" if flash.exists() else "w+b") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() < FLASH_SIZE:
+            f.truncate(FLASH_SIZE)
+        f.seek(MIC_REGION_OFFSET)
+        f.write(mic_region(pem_text))
+
+
+class Daemon:
+    """A tcm server module (tcm.tvsd, tcm.capfd, ...) on 127.0.0.1, a free
+    port: waits for "listening on 127.0.0.1:PORT"; stop() returns the
+    counters it prints when stopped."""
+
+    def __init__(self, module, *args):
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(TCM_DIR),
+                                                            os.environ.get("PYTHONPATH")])))
+        self.proc = subprocess.Popen([sys.executable, "-m", module, *map(str, args)],
+                                     cwd=str(TCM_DIR), env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.log, self.counters = [], None
+        up = threading.Event()
+
+        def read():
+            for line in self.proc.stdout:
+                self.log.append(line.rstrip("\n"))
+                if line.startswith("listening on"):
+                    up.set()
+            up.set()
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        if not up.wait(15):
+            self.proc.kill()
+            raise RuntimeError("%s did not start:\n%s" % (module, "\n".join(self.log)))
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", "\n".join(self.log))
+        assert m, "%s did not say its port:\n%s" % (module, "\n".join(self.log))
+        self.port = int(m[1])
+        self.guest_addr = "10.0.2.2:%d" % self.port  # as the phone under QEMU reaches it
+
+    def text(self):
+        return "\n".join(list(self.log))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(5)
+        for line in self.log:
+            if line.startswith("counters: "):
+                self.counters = json.loads(line[len("counters: "):])
+        return self.counters
 
 
 class TcmServer:
@@ -250,6 +342,17 @@ class Tree:
     def serve_itl(self, data):
         self.path(ITL_PHONE).write_bytes(data)
         self.path("ITLFile.tlv").write_bytes(data)
+
+    def read(self, name):
+        return self.path(name).read_bytes()
+
+    def put(self, name, data):
+        self.path(name).write_bytes(data)
+
+    def drop_ctl(self):
+        """A cluster not in mixed mode: ITL only."""
+        for name in (CTL_PHONE, "CTLFile.tlv"):
+            self.path(name).unlink()
 
 
 def build_tree(out, keys):
