@@ -53,7 +53,9 @@ def _faults(a):
                         error_code=a.error_code, error_msg=a.error_msg,
                         truncate=a.truncate, stall_after=a.stall_after,
                         ignore_options=a.ignore_options, missing=a.missing or [],
-                        only=a.only or [], seed=a.seed)
+                        only=a.only or [], seed=a.seed, drop_packets=a.drop_packet or [],
+                        dup_packets=a.dup_packet or [], delay_packets=a.delay_packet or [],
+                        drop_acks=a.drop_ack or [])
 
 
 def cmd_serve(a):
@@ -154,6 +156,13 @@ def _parser():
     s.add_argument("--only", action="append", metavar="GLOB",
                    help="apply faults only to these names")
     s.add_argument("--seed", type=int)
+    s.add_argument("--drop-packet", type=int, action="append", metavar="N",
+                   help="drop the N-th packet of each transfer (1-based, OACK counted)")
+    s.add_argument("--dup-packet", type=int, action="append", metavar="N")
+    s.add_argument("--delay-packet", type=int, action="append", metavar="N",
+                   help="delay only the N-th packet, by --delay seconds")
+    s.add_argument("--drop-ack", type=int, action="append", metavar="N",
+                   help="ignore the N-th ACK a transfer receives")
     s.add_argument("-v", "--verbose", action="store_true", help="log requests")
     s.set_defaults(func=cmd_serve)
 

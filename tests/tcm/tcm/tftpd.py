@@ -37,6 +37,12 @@ class Faults:
     missing: list = field(default_factory=list)  # names/globs answered "File not found"
     only: list = field(default_factory=list)     # globs the faults apply to (empty: all)
     seed: int = None
+    # Faults at exact positions: the n-th packet a transfer sends (1-based,
+    # OACK and retransmissions counted), the n-th ACK it receives.
+    drop_packets: list = field(default_factory=list)
+    dup_packets: list = field(default_factory=list)
+    delay_packets: list = field(default_factory=list)  # by `delay` seconds (random delay off)
+    drop_acks: list = field(default_factory=list)
 
     def applies_to(self, name):
         return not self.only or any(fnmatch.fnmatch(name, g) for g in self.only)
@@ -79,6 +85,7 @@ class Transfer(threading.Thread):
         self.faulty = server.faults.applies_to(filename)
         self.rng = rng
         self.held = None
+        self.sent = self.acks = 0  # packets sent, ACKs received (exact-position faults)
         self.timeout = server.timeout
         self.blksize = tftp.DEFAULT_BLKSIZE
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -92,11 +99,14 @@ class Transfer(threading.Thread):
 
     def send(self, pkt):
         f, c = self.srv.faults, self.srv.counters
+        self.sent += 1
         if self.faulty:
-            if f.loss and self.rng.random() < f.loss:
+            if (f.loss and self.rng.random() < f.loss) or self.sent in f.drop_packets:
                 c.add("dropped")
                 return
-            if f.delay and self.rng.random() < f.delay_prob:
+            at = self.sent in f.delay_packets if f.delay_packets else \
+                f.delay and self.rng.random() < f.delay_prob
+            if f.delay and at:
                 c.add("delayed")
                 time.sleep(f.delay)
             if f.reorder and self.held is None and self.rng.random() < f.reorder:
@@ -104,7 +114,7 @@ class Transfer(threading.Thread):
                 self.held = pkt
                 return
         self._raw_send(pkt)
-        if self.faulty and f.dup and self.rng.random() < f.dup:
+        if self.faulty and ((f.dup and self.rng.random() < f.dup) or self.sent in f.dup_packets):
             c.add("duplicated")
             self._raw_send(pkt)
         self.flush_held()
@@ -156,6 +166,10 @@ class Transfer(threading.Thread):
             self.send_error(tftp.E_ILLEGAL_OP, "expected ACK")
             raise TransferAborted("unexpected opcode %d" % op)
         self.srv.counters.add("acks_received")
+        self.acks += 1
+        if self.faulty and self.acks in self.srv.faults.drop_acks:
+            self.srv.counters.add("dropped")
+            return False
         # Duplicate ACKs of earlier blocks are ignored, never answered with a
         # retransmission (Sorcerer's Apprentice, RFC 1123 4.2.3.1).
         return tftp.block_of(pkt) == block & 0xFFFF
