@@ -71,3 +71,29 @@ def test_auth_string_mode_waits_then_resumes_the_boot(secure_phone, server, tftp
     run = con.run
     assert capf.issued()
     run.expect(r"^CAPF enrolment done: requesting the config again$")
+
+
+def test_lsc_deleted_triggers_capf_again(secure_phone, server, tftp_tree, capfd, mic, cluster):
+    """The config is encrypted for the phone's LSC; once the LSC is gone the
+    certHash no longer matches the certificate in use (the MIC), and the
+    phone enrols again by itself."""
+    first = capfd("--auth", 2)
+    tftp_tree.put(SGN, files.build_sgn(cluster["callmanager"], _partial("", first.addr), SGN))
+    secure_phone.boot(server, extra=mic)
+    issued = first.issued()
+    lsc = x509.load_der_x509_certificate(issued)
+    second = capfd("--auth", 2)
+    tftp_tree.put(SGN, files.build_sgn(cluster["callmanager"],
+                                       _partial(hashlib.md5(issued).hexdigest(), second.addr),
+                                       SGN))
+    tftp_tree.put(ENC, files.build_enc_sgn(cluster["callmanager"], files.build_config(), ENC,
+                                           lsc))
+    ok = secure_phone.boot(server, extra=mic)
+    assert ok.rc == 0, ok.stdout
+    assert "starting CAPF" not in ok.stdout
+
+    gone = secure_phone.boot(server, commands=["erase lsc"], extra=mic)
+    gone.expect(r"^LSC erased by the administrator: the MIC is used$", level="WRN")
+    again = secure_phone.boot(server, extra=mic)
+    again.expect(r"^certHash does not match the certificate in use: starting CAPF \(round 1 of 2\)$")
+    assert second.issued()
