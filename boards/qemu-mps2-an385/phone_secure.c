@@ -21,7 +21,7 @@ static struct {
     struct tvs_client tvs;
     struct cert_store certs;
     struct capf_client capf;
-    uint8_t mic[MIC_FLASH_SIZE];
+    uint8_t mic[MIC_FLASH_MAX];
     int pregen_done;
 } sec;
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from phone_qemu import ITL_PHONE, MAC, SGN, image_sizes, provision_mic
+from phone_qemu import ITL_PHONE, MAC, MIC_REGION_OFFSET, SGN, image_sizes, provision_mic
 from tcm import files  # on sys.path through conftest.py
 
 CNF = "SEP%s.cnf.xml" % MAC
@@ -190,6 +190,21 @@ def test_no_mic_provisioned_is_said(phone, server):
     has no certificate in use."""
     run = phone.boot(server, commands=["show cert"])
     run.expect(r"^no MIC provisioned in the flash image \(factory region empty\)$", level="WRN")
+    assert show_cert(run)["in_use"] != "MIC"
+
+
+def test_damaged_mic_not_used(phone, server, keys):
+    """One flipped bit in the factory region's certificate: the SHA-256
+    check fails, the MIC is reported damaged and not used."""
+    provision_mic(phone.flash, (keys / "mic.pem").read_text())
+    with open(phone.flash, "r+b") as f:
+        f.seek(MIC_REGION_OFFSET + 40 + 100)
+        b = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([b[0] ^ 0x01]))
+    run = phone.boot(server, commands=["show cert"])
+    run.expect(r"^EROR:MIC factory region damaged \(format or SHA-256\): MIC not used$",
+               level="ERR")
     assert show_cert(run)["in_use"] != "MIC"
 
 
