@@ -46,10 +46,15 @@ def test_encrypted_config_decrypted_with_mic(phone, enc_server, encrypted_tree,
 
 
 def test_encrypted_config_without_device_certificate(phone, enc_server):
+    """No MIC, no LSC: certHash cannot match, so the phone tries CAPF (B6);
+    with no CAPF server reachable it stops with the reason, and never asks
+    for a file it could not decrypt."""
     run = phone.boot(enc_server)
 
     assert run.rc != 0, run.stdout
-    run.expect_error(r"^boot failed: no device certificate for the encrypted config$")
+    run.expect(r"^certHash cannot match: the phone has no certificate: starting CAPF "
+               r"\(round 1 of 2\)$")
+    run.expect_error(r"^boot failed: CAPF enrolment failed: ")
     assert ENC not in run.requested()
 
 
