@@ -13,7 +13,7 @@
 #     --once    no console: exit after the boot (status 0 = config accepted)
 #     --loss P  the server drops a fraction P of its datagrams (e.g. 0.2)
 #
-# Needs what toolchain/setup.sh installs (run it once on a fresh machine).
+# Runs toolchain/setup.sh first (a no-op once everything is installed).
 # Everything is written under build/run-phone/ (the phone's flash.bin
 # survives between runs, as a phone's flash does).
 set -euo pipefail
@@ -35,6 +35,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+
+"$here/toolchain/setup.sh" >&2 || { echo "run-phone: setup failed" >&2; exit 2; }
 
 for tool in cmake ninja arm-none-eabi-gcc qemu-system-arm "$py"; do
   command -v "$tool" >/dev/null || { echo "run-phone: $tool missing: run toolchain/setup.sh" >&2; exit 2; }
