@@ -716,8 +716,9 @@ static void release(struct config_parser *p)
     if (p->xml != NULL) {
         XML_ParserFree(p->xml);
         p->xml = NULL;
-        arena_owner = NULL;
     }
+    if (arena_owner == p)
+        arena_owner = NULL; /* never left pointing at a finished parser */
 }
 
 int config_parse_begin(struct config_parser *p, struct phone_config *out, uint32_t hash_salt)

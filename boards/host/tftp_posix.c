@@ -181,7 +181,7 @@ static void read_icmp_error(struct tftp_posix *s)
     mh.msg_iovlen = 1;
     mh.msg_control = ctl;
     mh.msg_controllen = sizeof(ctl);
-    if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+    if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0 || mh.msg_namelen != sizeof(dst))
         return;
     for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
         struct sock_extended_err ee;
@@ -201,7 +201,7 @@ static void read_icmp_error(struct tftp_posix *s)
 static int read_datagrams(struct tftp_posix *s, struct sink *k)
 {
     for (;;) {
-        struct sockaddr_in from;
+        struct sockaddr_in from = {0}; /* recvfrom may leave it short */
         socklen_t flen = sizeof(from);
         ssize_t n = recvfrom(s->fd, s->rx, sizeof(s->rx), MSG_DONTWAIT,
                              (struct sockaddr *)&from, &flen);
@@ -212,8 +212,10 @@ static int read_datagrams(struct tftp_posix *s, struct sink *k)
             read_icmp_error(s); /* ECONNREFUSED and friends */
             return drain(s, k);
         }
+        if (flen != sizeof(from))
+            continue; /* not an IPv4 peer: from is not filled in */
         idx = server_index(s, &from);
-        if (idx < 0 || flen != sizeof(from))
+        if (idx < 0)
             continue; /* not one of our servers */
         tftpc_on_datagram(&s->c, (uint8_t)idx, ntohs(from.sin_port), s->rx, (size_t)n,
                           now_ms());

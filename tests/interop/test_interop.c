@@ -80,8 +80,12 @@ static enum secd_err judge(const struct row *r)
     struct secd_decision d;
     enum secd_err e = is_unsigned ? secd_check_unsigned_config(&t)
                                   : secd_check_file(&t, kind, file.p, file.len, name, &d);
-    if (e == SECD_OK && r->key)
-        e = decrypt_row(r, &d.hdr, &file);
+    if (e == SECD_OK && r->key) {
+        if (is_unsigned) /* d is only filled in by secd_check_file */
+            fail_msg("%s: manifest gives a key for an unsigned config", r->path);
+        else
+            e = decrypt_row(r, &d.hdr, &file);
+    }
     vec_free(&file);
     vec_free(&ctl_v);
     vec_free(&itl_v);

@@ -54,8 +54,12 @@ static const char *reason_token(enum tftpc_reason r, char *buf, size_t cap)
 {
     size_t i;
     const char *s = tftpc_reason_str(r);
-    for (i = 0; s[i] != '\0' && i + 1 < cap; i++)
-        buf[i] = s[i] == ' ' ? '_' : s[i];
+    for (i = 0; s[i] != '\0' && i + 1 < cap; i++) {
+        if (s[i] == ' ')
+            buf[i] = '_';
+        else
+            buf[i] = s[i];
+    }
     buf[i] = '\0';
     return buf;
 }
@@ -124,8 +128,11 @@ int main(int argc, char **argv)
     cap = cfg.max_file_size ? cfg.max_file_size : TFTPC_DEFAULT_MAX_FILE_SIZE;
     buf = malloc(cap ? cap : 1);
     session = malloc(sizeof(*session));
-    if (buf == NULL || session == NULL || tftp_posix_open(session, servers, n, &cfg) != 0)
+    if (buf == NULL || session == NULL || tftp_posix_open(session, servers, n, &cfg) != 0) {
+        free(session);
+        free(buf);
         return 70;
+    }
     session->on_request = on_request;
     session->ctx = servers;
     for (i = 0; i < count; i++) {
@@ -138,11 +145,10 @@ int main(int argc, char **argv)
     free(session);
     if (r < 0) {
         fprintf(stderr, "tftp_get: local error\n");
-        return 70;
-    }
-    if (r == TFTPC_OK && out_path && write_file(out_path, buf, len) != 0) {
+        r = 70;
+    } else if (r == TFTPC_OK && out_path && write_file(out_path, buf, len) != 0) {
         fprintf(stderr, "tftp_get: cannot write %s\n", out_path);
-        return 70;
+        r = 70;
     }
     free(buf);
     return r;
