@@ -13,13 +13,15 @@
 
 /* ---- pre-generated key blob: "KEY1", u8 type, u16 bits, u16 len, DER ---- */
 
+static const uint8_t pregen_magic[4] = {'K', 'E', 'Y', '1'}; /* bytes, no NUL */
+
 int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t *key, size_t cap,
                      size_t *len)
 {
     static uint8_t blob[9 + CAPF_KEY_DER_MAX];
     size_t n = 0;
     if (storage_read(st, CERT_AREA_NEXT_KEY, blob, sizeof blob, &n) != STORAGE_OK || n < 9 ||
-        memcmp(blob, "KEY1", 4) != 0)
+        memcmp(blob, pregen_magic, sizeof pregen_magic) != 0)
         return -1;
     size_t kl = (size_t)blob[7] << 8 | blob[8];
     if (kl + 9 != n || kl > cap)
@@ -37,7 +39,7 @@ int capf_pregen_store(const struct storage *st, const struct capf_keyspec *ks,
     static uint8_t blob[9 + CAPF_KEY_DER_MAX];
     if (len > CAPF_KEY_DER_MAX)
         return -1;
-    memcpy(blob, "KEY1", 4);
+    memcpy(blob, pregen_magic, sizeof pregen_magic);
     blob[4] = ks->type;
     blob[5] = (uint8_t)(ks->bits >> 8);
     blob[6] = (uint8_t)ks->bits;

@@ -559,7 +559,7 @@ static const struct console_command tvs_commands[];
 static enum console_result cmd_verify_https(struct console *c, int argc, char **argv)
 {
     struct tvs_client *tc = console_ctx(c, &tvs_commands[0]);
-    char host[CONFIG_HOST_MAX], text[96];
+    char host[CONFIG_HOST_MAX];
     uint16_t port;
     (void)argc;
     if (parse_host_port(argv[0], host, sizeof host, &port) != 0) {
@@ -587,6 +587,7 @@ static enum console_result cmd_verify_https(struct console *c, int argc, char **
     size_t len = 0;
     const uint8_t *leaf = r == TVS_NET_OK ? secd_tls_peer_cert(&t, &len) : NULL;
     if (!leaf) {
+        char text[96];
         secd_tls_error_text(&t, text, sizeof text);
         ERR(MOD, "EROR:clpSetupSsl: TLS handshake with %s:%u failed: %s %s", host,
             (unsigned)port, tvs_net_result_str(r), text);

@@ -169,7 +169,7 @@ static int host_ok(const char *host)
     for (i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)host[i];
         if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              strchr(".-:[]", ch) != NULL) || ch == 0)
+              strchr(".-:[]", ch) != NULL)) /* ch != 0: i < strlen */
             return 0;
     }
     return 1;

@@ -20,7 +20,12 @@ static void put_u16(uint8_t *p, uint16_t v)
 /* Wrapping "a is at or after b" for millisecond clocks. */
 static int time_reached(uint32_t now, uint32_t deadline) { return (int32_t)(now - deadline) >= 0; }
 
-static char ascii_lower(char ch) { return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch; }
+static char ascii_lower(char ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return (char)(ch - 'A' + 'a');
+    return ch;
+}
 
 static int name_is(const char *s, size_t n, const char *lit)
 {
@@ -439,7 +444,7 @@ static void save_error(struct tftpc *c, const uint8_t *p, size_t n)
     size_t i, out = 0;
     c->result.error_code = get_u16(p + 2);
     for (i = 4; i < n && p[i] != 0 && out < TFTPC_ERRMSG_MAX - 1; i++)
-        c->result.error_msg[out++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+        c->result.error_msg[out++] = (char)((p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?');
     c->result.error_msg[out] = '\0';
 }
 

@@ -115,8 +115,8 @@ static int load_mic(const char *path, struct device_identity *id)
     static uint8_t pem[16384];
     size_t n = fread(pem, 1, sizeof pem, f);
     fclose(f);
-    int c = wc_CertPemToDer(pem, (word32)n, id->cert, sizeof id->cert, CERT_TYPE);
-    int k = wc_KeyPemToDer(pem, (word32)n, id->key, sizeof id->key, NULL);
+    int c = wc_CertPemToDer(pem, (int)n, id->cert, sizeof id->cert, CERT_TYPE);
+    int k = wc_KeyPemToDer(pem, (int)n, id->key, sizeof id->key, NULL);
     if (c <= 0 || k <= 0)
         return -1;
     id->cert_len = (size_t)c;

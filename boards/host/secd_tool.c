@@ -323,7 +323,7 @@ static int load_key(const char *path, uint8_t *der, size_t cap, size_t *len)
     struct blob b;
     if (read_file(path, &b) != 0)
         return -1;
-    int n = wc_KeyPemToDer(b.p, (word32)b.len, der, (word32)cap, NULL);
+    int n = wc_KeyPemToDer(b.p, (int)b.len, der, (int)cap, NULL);
     free(b.p);
     if (n <= 0) {
         fprintf(stderr, "secd-tool: no private key in %s\n", path);

@@ -56,7 +56,7 @@
 #define CRC_LEN 4u
 #define SPIN_LIMIT 100000u          /* register polls before giving up */
 
-static int wait_clear(volatile uint32_t *reg, uint32_t bits)
+static int wait_clear(const volatile uint32_t *reg, uint32_t bits)
 {
     for (uint32_t i = 0; i < SPIN_LIMIT; i++)
         if ((*reg & bits) == 0)

@@ -40,10 +40,11 @@ void ETH_IRQHandler(void); /* netif_lan9118.c */
 #define UNUSED_IRQ_X8 UNUSED_IRQ_X4, UNUSED_IRQ_X4
 
 typedef void (*vector_fn)(void);
+/* Read by the core, never by C code (hence the cppcheck suppressions). */
 struct vector_table {
-    uint32_t *initial_sp;
-    vector_fn system[15]; /* exceptions 1..15 */
-    vector_fn irq[NUM_IRQS];
+    uint32_t *initial_sp;    /* cppcheck-suppress unusedStructMember */
+    vector_fn system[15];    /* cppcheck-suppress unusedStructMember ; exceptions 1..15 */
+    vector_fn irq[NUM_IRQS]; /* cppcheck-suppress unusedStructMember */
 };
 _Static_assert(NUM_IRQS == 4 * 8, "vector table initialiser covers 4 x 8 interrupts");
 _Static_assert(LAN9118_IRQ == 8 + 4 + 1, "the Ethernet entry sits at IRQ 13 below");
@@ -85,7 +86,7 @@ static void paint_stack(void)
 size_t board_stack_peak(void)
 {
     const volatile uint32_t *p = __stack_limit;
-    while (p < __stack_top && *p == STACK_PAINT)
+    while ((uintptr_t)p < (uintptr_t)__stack_top && *p == STACK_PAINT)
         p++;
     return (size_t)((uintptr_t)__stack_top - (uintptr_t)p);
 }

@@ -60,7 +60,9 @@ static void on_err(void *arg, err_t err)
 {
     struct tcp_lwip_conn *c = arg;
     c->pcb = NULL;
-    c->err = err != ERR_OK ? err : ERR_ABRT;
+    c->err = err;
+    if (err == ERR_OK)
+        c->err = ERR_ABRT;
 }
 
 static void on_dns(const char *name, const ip_addr_t *addr, void *arg)

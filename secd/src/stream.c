@@ -45,7 +45,9 @@ static size_t take_header(struct secd_stream *s, const uint8_t *p, size_t n)
     size_t want = 10 - s->head_len; /* first learn the header length */
     if (s->head_len >= 10) {
         size_t header_len = be16(s->head + 8);
-        size_t keep = header_len < sizeof s->head ? header_len : sizeof s->head;
+        size_t keep = header_len;
+        if (keep > sizeof s->head)
+            keep = sizeof s->head;
         want = keep > s->head_len ? keep - s->head_len : 0;
     }
     size_t take = n < want ? n : want;

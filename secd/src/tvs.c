@@ -77,7 +77,8 @@ enum secd_tvs_err secd_tvs_encode_request(uint8_t *out, size_t cap, uint32_t ses
     p[0] = SECD_TVS_TAG_DEVICE_NAME;
     put_u16(p + 1, 1 + name_len);
     p[3] = 0x01; /* the name's prefix byte, as the phone sends it */
-    memcpy(p + 4, device_name, name_len);
+    /* Length-prefixed wire field: the NUL is deliberately not sent. */
+    memcpy(p + 4, device_name, name_len); /* NOLINT(bugprone-not-null-terminated-result) */
     p += 4 + name_len;
     p[0] = SECD_TVS_TAG_CERTIFICATE;
     put_u16(p + 1, cert_len);

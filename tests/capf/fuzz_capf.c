@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         }
         case CAPF_ACT_DELETE_CERT:
-            capf_session_delete_done(&s, size & 1);
+            capf_session_delete_done(&s, (int)(size & 1));
             continue;
         case CAPF_ACT_DONE:
             done = 1;

@@ -46,8 +46,8 @@ static void load_id(const char *name, struct pem_id *id)
     assert_non_null(f);
     size_t n = fread(pem, 1, sizeof pem, f);
     fclose(f);
-    int c = wc_CertPemToDer(pem, (word32)n, id->cert, sizeof id->cert, CERT_TYPE);
-    int k = wc_KeyPemToDer(pem, (word32)n, id->key, sizeof id->key, NULL);
+    int c = wc_CertPemToDer(pem, (int)n, id->cert, sizeof id->cert, CERT_TYPE);
+    int k = wc_KeyPemToDer(pem, (int)n, id->key, sizeof id->key, NULL);
     assert_true(c > 0 && k > 0);
     id->cert_len = (size_t)c;
     id->key_len = (size_t)k;
@@ -68,7 +68,7 @@ static int setup_pki(void **state)
  * signed by the interop CAPF key, like a CAPF server does. */
 static size_t issue_lsc(const uint8_t *subject_key, size_t sk_len, uint8_t *out, size_t cap)
 {
-    static Cert cert;
+    static Cert lsc;
     RsaKey ca, rsa;
     ecc_key ecc;
     WC_RNG rng;
@@ -76,11 +76,11 @@ static size_t issue_lsc(const uint8_t *subject_key, size_t sk_len, uint8_t *out,
     assert_int_equal(wc_InitRng(&rng), 0);
     assert_int_equal(wc_InitRsaKey(&ca, NULL), 0);
     assert_int_equal(wc_RsaPrivateKeyDecode(capf_id.key, &idx, &ca, (word32)capf_id.key_len), 0);
-    assert_int_equal(wc_InitCert(&cert), 0);
-    snprintf(cert.subject.commonName, CTC_NAME_SIZE, "%s", DEVICE);
-    cert.sigType = CTC_SHA256wRSA;
-    cert.isCA = 0;
-    assert_int_equal(wc_SetIssuerBuffer(&cert, capf_id.cert, (int)capf_id.cert_len), 0);
+    assert_int_equal(wc_InitCert(&lsc), 0);
+    snprintf(lsc.subject.commonName, CTC_NAME_SIZE, "%s", DEVICE);
+    lsc.sigType = CTC_SHA256wRSA;
+    lsc.isCA = 0;
+    assert_int_equal(wc_SetIssuerBuffer(&lsc, capf_id.cert, (int)capf_id.cert_len), 0);
     int is_rsa;
     idx = 0;
     assert_int_equal(wc_InitRsaKey(&rsa, NULL), 0);
@@ -90,10 +90,10 @@ static size_t issue_lsc(const uint8_t *subject_key, size_t sk_len, uint8_t *out,
         idx = 0;
         assert_int_equal(wc_EccPrivateKeyDecode(subject_key, &idx, &ecc, (word32)sk_len), 0);
     }
-    int body = wc_MakeCert(&cert, out, (word32)cap, is_rsa ? &rsa : NULL, is_rsa ? NULL : &ecc,
+    int body = wc_MakeCert(&lsc, out, (word32)cap, is_rsa ? &rsa : NULL, is_rsa ? NULL : &ecc,
                            &rng);
     assert_true(body > 0);
-    int n = wc_SignCert(body, cert.sigType, out, (word32)cap, &ca, NULL, &rng);
+    int n = wc_SignCert(body, lsc.sigType, out, (word32)cap, &ca, NULL, &rng);
     assert_true(n > 0);
     wc_FreeRsaKey(&ca);
     wc_FreeRsaKey(&rsa);

@@ -515,9 +515,9 @@ static void test_overlong_values(void **state)
     expect_refused(xml, CONFIG_ERR_VALUE_TOO_LONG, "<processNodeName> longer than 127");
     expect_refused("<device><certHash>" MIC_HASH "0</certHash></device>",
                    CONFIG_ERR_VALUE_TOO_LONG, "<certHash> longer than 32 characters");
-    char *load = repeat("<device><loadInformation>", "x", CONFIG_LOAD_MAX, "</loadInformation></device>");
-    expect_refused(load, CONFIG_ERR_VALUE_TOO_LONG, "<loadInformation> longer than 63");
-    free(load);
+    char *load_info = repeat("<device><loadInformation>", "x", CONFIG_LOAD_MAX, "</loadInformation></device>");
+    expect_refused(load_info, CONFIG_ERR_VALUE_TOO_LONG, "<loadInformation> longer than 63");
+    free(load_info);
     expect_refused("<device><TVS><members><member><port>022445</port></member></members></TVS>"
                    "</device>", CONFIG_ERR_VALUE_TOO_LONG, "<port> longer than 5");
 

@@ -324,7 +324,7 @@ static enum boot_enroll fake_enroll(void *ctx, struct boot_params *p, char *why,
 static size_t cert_der(const char *rel, uint8_t *out, size_t cap)
 {
     struct vec pem = vec_read(rel);
-    int n = wc_CertPemToDer(pem.p, (word32)pem.len, out, (word32)cap, CERT_TYPE);
+    int n = wc_CertPemToDer(pem.p, (int)pem.len, out, (int)cap, CERT_TYPE);
     vec_free(&pem);
     assert_true(n > 0);
     return (size_t)n;

@@ -27,7 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     size_t n = fread(pem, 1, sizeof pem, f);
     fclose(f);
-    int k = wc_KeyPemToDer(pem, (word32)n, key_der, sizeof key_der, NULL);
+    int k = wc_KeyPemToDer(pem, (int)n, key_der, sizeof key_der, NULL);
     if (k <= 0)
         abort();
     key_len = (size_t)k;

@@ -112,7 +112,7 @@ static enum storage_status ref_area(const uint8_t *mem, uint32_t base,
     int newest = -1, damaged = 0, tomb[2] = {0, 0};
     uint32_t seq[2] = {0, 0}, l[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
-        enum ref_slot r = ref_slot(mem + base + (uint32_t)i * a->slot_size, a, &seq[i], &l[i],
+        enum ref_slot r = ref_slot(mem + base + (size_t)i * a->slot_size, a, &seq[i], &l[i],
                                    &tomb[i]);
         damaged |= r == REF_DAMAGED;
         if (r == REF_VALID && (newest < 0 || seq[i] > seq[newest]))

@@ -51,8 +51,8 @@ int phone_image_id(const char *name, struct phone_id *id)
     uint8_t *pem = phone_image_vector(rel, &n);
     if (!pem)
         return -1;
-    int c = wc_CertPemToDer(pem, (word32)n, id->cert, sizeof id->cert, CERT_TYPE);
-    int k = wc_KeyPemToDer(pem, (word32)n, id->key, sizeof id->key, NULL);
+    int c = wc_CertPemToDer(pem, (int)n, id->cert, sizeof id->cert, CERT_TYPE);
+    int k = wc_KeyPemToDer(pem, (int)n, id->key, sizeof id->key, NULL);
     free(pem);
     if (c <= 0 || k <= 0)
         return -1;

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,7 +395,7 @@ static int same_servers(const struct config_server *a, size_t n)
     if (tvs.n_servers != n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(tvs.servers[i].host, a[i].host) || tvs.servers[i].port != a[i].port)
+        if (strcmp(tvs.servers[i].host, a[i].host) != 0 || tvs.servers[i].port != a[i].port)
             return 0;
     return 1;
 }
@@ -419,7 +420,7 @@ static void test_tvs_list(void **state)
     memset(&cfg_new, 0, sizeof cfg_new);
     static const char *const hosts[] = {"10.9.8.7", "tvs-b.example.com", "10.9.8.9"};
     for (size_t i = 0; i < 3; i++) {
-        strcpy(cfg_new.tvs[i].host, hosts[i]);
+        snprintf(cfg_new.tvs[i].host, sizeof cfg_new.tvs[i].host, "%s", hosts[i]);
         cfg_new.tvs[i].port = (uint16_t)(2445 + i);
         cfg_new.tvs[i].priority = (uint32_t)i;
     }

@@ -556,7 +556,9 @@ static void feed_body_in_segments(struct harness *h, size_t size)
     static uint8_t seg[1460];
     size_t off = 0, i;
     while (off < size && !httpc_finished(&h->c)) {
-        size_t n = size - off < sizeof(seg) ? size - off : sizeof(seg);
+        size_t n = size - off;
+        if (n > sizeof(seg))
+            n = sizeof(seg);
         for (i = 0; i < n; i++)
             seg[i] = (uint8_t)((off + i) * 13u + 1u);
         feed(h, seg, n);

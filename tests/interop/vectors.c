@@ -46,7 +46,7 @@ void vec_load_tl(const char *rel, struct vec *v, struct secd_tl *tl)
 size_t vec_key_der(const char *rel, uint8_t *der, size_t cap)
 {
     struct vec pem = vec_read(rel);
-    int n = wc_KeyPemToDer(pem.p, (word32)pem.len, der, (word32)cap, NULL);
+    int n = wc_KeyPemToDer(pem.p, (int)pem.len, der, (int)cap, NULL);
     vec_free(&pem);
     assert_true(n > 0);
     return (size_t)n;

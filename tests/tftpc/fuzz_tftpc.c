@@ -123,6 +123,7 @@ static size_t make_oack(struct reader *r, uint8_t *pkt, size_t cap)
         size_t n = strlen(w) + (u8(r) < 240 ? 1 : 0); /* sometimes no NUL */
         if (at + n > cap)
             break;
+        /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): a word without NUL is a fuzzed case */
         memcpy(pkt + at, w, n);
         at += n;
     }

@@ -42,9 +42,9 @@ const char *tvsd_keys(void)
     snprintf(marker, sizeof marker, "%s/pki.json", TVS_TEST_KEYS);
     struct stat st;
     if (!ready && stat(marker, &st) != 0) {
-        const char *argv[] = {"python3", "-m", "tcm", "pki", "--out", TVS_TEST_KEYS, NULL};
         pid_t pid = fork();
         if (pid == 0) {
+            const char *argv[] = {"python3", "-m", "tcm", "pki", "--out", TVS_TEST_KEYS, NULL};
             int null = open("/dev/null", O_WRONLY);
             run_python(argv, null);
         }
@@ -126,6 +126,6 @@ size_t tvsd_cert(const char *name, uint8_t *der, size_t cap)
     static uint8_t pem[16384];
     size_t n = fread(pem, 1, sizeof pem, f);
     fclose(f);
-    int len = wc_CertPemToDer(pem, (word32)n, der, (int)cap, CERT_TYPE);
+    int len = wc_CertPemToDer(pem, (int)n, der, (int)cap, CERT_TYPE);
     return len > 0 ? (size_t)len : 0;
 }

@@ -13,7 +13,7 @@ static void test_format_matches_phone_log(void **state)
     (void)state;
     char line[128];
     /* 09:13:17.561856 on some day */
-    unsigned long long us = (1700000000ull / 86400ull * 86400ull + 9 * 3600 + 13 * 60 + 17) * 1000000ull + 561856ull;
+    unsigned long long us = (1700000000ull / 86400ull * 86400ull + 9ull * 3600 + 13ull * 60 + 17) * 1000000ull + 561856ull;
     size_t n = trace_format(line, sizeof line, 837, TRACE_NOT, us, "SECD",
                             "tlRequestFile: Request CTLSEP0011215A1AE3.tlv");
     assert_string_equal(line, "837: NOT 09:13:17.561856 SECD: tlRequestFile: Request CTLSEP0011215A1AE3.tlv\n");
