@@ -144,7 +144,7 @@ static enum fetch_status fetch_file(struct tftp_posix *tp, const char *name, uin
     unsigned req = (unsigned)res.detail.request_no;
     switch (rc) {
     case TFTPC_OK:
-        NOT("TFTP", "[%u]:Finished --> rcvd %zu bytes", req, *len);
+        NOT("TFTP", "[%u]:Finished --> rcvd %lu bytes", req, (unsigned long)*len);
         return FETCH_OK;
     case TFTPC_NOT_FOUND:
         NOT("TFTP", "[%u]:File not found: %s", req, name);
@@ -205,7 +205,7 @@ static int fetch_http(struct http_source *hs, const char *name, uint8_t *buf, si
             (unsigned)res.detail.status, res.detail.reason_phrase);
     switch (rc) {
     case HTTPC_OK:
-        NOT("HTTP", "[%u]:Finished --> rcvd %zu bytes", req, *len);
+        NOT("HTTP", "[%u]:Finished --> rcvd %lu bytes", req, (unsigned long)*len);
         return 1;
     case HTTPC_NOT_FOUND:
         NOT("HTTP", "[%u]:File not found on HTTP: %s, asking TFTP", req, name);

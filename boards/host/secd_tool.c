@@ -98,7 +98,7 @@ static void print_header(const struct secd_header *h)
     print_bytes_str("Issuer Name:", h->issuer_name);
     print_hex("Serial Number:", h->serial.p, h->serial.len);
     printf("%-18s %s\n", "Hash Algorithm:", hash_name(h->hash_alg));
-    printf("%-18s %zu bytes\n", "Signature:", h->signature.len);
+    printf("%-18s %lu bytes\n", "Signature:", (unsigned long)h->signature.len);
     print_bytes_str("Filename:", h->filename);
     if (h->has_timestamp) {
         time_t t = (time_t)h->timestamp;
@@ -109,7 +109,7 @@ static void print_header(const struct secd_header *h)
         printf("%-18s %s UTC\n", "Timestamp:", buf);
     }
     if (h->encrypted) {
-        printf("%-18s %zu bytes\n", "Encryption IV:", h->iv.len);
+        printf("%-18s %lu bytes\n", "Encryption IV:", (unsigned long)h->iv.len);
         printf("%-18s %u\n", "Padding Count:", h->pad_count);
         printf("%-18s %u bits\n", "Wrapped Key:", h->wrapped_key_bits);
         printf("%-18s %s\n", "Digest Algorithm:", hash_name(h->digest_alg));
@@ -131,12 +131,12 @@ static void print_record(const struct secd_record *r, unsigned index)
     print_bytes_str("Issuer Name:", r->issuer);
     print_hex("Serial Number:", r->serial.p, r->serial.len);
     if (r->public_key.len)
-        printf("%-18s %zu bytes\n", "Public Key:", r->public_key.len);
+        printf("%-18s %lu bytes\n", "Public Key:", (unsigned long)r->public_key.len);
     if (r->cert_signature.len)
-        printf("%-18s %zu bytes\n", "Signature:", r->cert_signature.len);
+        printf("%-18s %lu bytes\n", "Signature:", (unsigned long)r->cert_signature.len);
     if (r->certificate.len) {
         uint8_t sha1[WC_SHA_DIGEST_SIZE];
-        printf("%-18s %zu bytes\n", "Certificate:", r->certificate.len);
+        printf("%-18s %lu bytes\n", "Certificate:", (unsigned long)r->certificate.len);
         wc_Sha sha;
         wc_InitSha(&sha);
         wc_ShaUpdate(&sha, r->certificate.p, (word32)r->certificate.len);
@@ -180,7 +180,7 @@ static int cmd_show(int argc, char **argv)
             }
             printf("\n%-18s %u\n", "Records:", n);
         } else {
-            printf("%-18s %zu bytes\n", "Body:", b.len - h.header_len);
+            printf("%-18s %lu bytes\n", "Body:", (unsigned long)(b.len - h.header_len));
         }
     }
     print_hex("File MD5:", md5, sizeof md5);
