@@ -89,8 +89,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     CHECK(phone_image_id("mic", &mic) == 0);
     phone_image_init(&img);
     CHECK(phone_image_populate(&img, &ts, &certs) == 0);
-    pristine = malloc(img.rf.size);
-    memcpy(pristine, img.rf.mem, img.rf.size);
+    pristine = phone_image_save(&img);
+    CHECK(pristine);
     /* What secd-phone loads at boot, kept to be copied back per input
      * (loading the lists again costs more than the commands). */
     tvs_client_init(&tvs, &unreachable_net, &ts, &img.st, "8845", "001E7A4C11A1");
@@ -106,7 +106,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* What secd-phone does at boot, minus the downloads. */
 static void boot(void)
 {
-    memcpy(img.rf.mem, pristine, img.rf.size);
+    phone_image_restore(&img, pristine);
     memcpy(&ts, &boot_ts, sizeof ts); /* self-contained: its pointers stay inside */
     memcpy(&certs, &boot_certs, sizeof certs);
     tvs_client_init(&tvs, &unreachable_net, &ts, &img.st, "8845", "001E7A4C11A1");

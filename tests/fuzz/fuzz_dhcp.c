@@ -5,10 +5,11 @@
  *
  * Input: byte 0 picks the option-55 edit's room; the rest is the option
  * value (and the options area). Invariants: option 150 keeps len/4 servers
- * (at most 4) only when len is a non-zero multiple of 4; an accepted
- * dotted quad prints back to the same text once leading zeros are dropped
- * and reparses to the same address; the extension never writes past cap,
- * keeps the bytes around option 55 and ends with the extra codes in it. */
+ * (at most 4), byte for byte, only when len is a non-zero multiple of 4,
+ * and never writes past `max`; an accepted dotted quad is at most 15
+ * characters and its canonical text reparses to the same address; the
+ * option-55 extension either grows the area by exactly the extra codes
+ * within cap (option 55 still there) or leaves it untouched. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -145,8 +145,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     crc_init();
     phone_image_init(&img);
     CHECK(phone_image_populate(&img, &ts, &certs) == 0);
-    pristine = malloc(img.rf.size);
-    memcpy(pristine, img.rf.mem, img.rf.size);
+    pristine = phone_image_save(&img);
+    CHECK(pristine);
     return 0;
 }
 
@@ -288,7 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct reader r = {data, size};
     CHECK(phone_storage_layout_count <= sizeof area_status / sizeof area_status[0]);
-    memcpy(img.rf.mem, pristine, img.rf.size);
+    phone_image_restore(&img, pristine);
     for (int k = 0; k < 16 && r.n; k++)
         edit(&r);
     for (size_t i = 0; i < phone_storage_layout_count; i++)

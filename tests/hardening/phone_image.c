@@ -112,6 +112,19 @@ int phone_image_populate(struct phone_image *pi, struct trust_store *ts, struct 
     return rc;
 }
 
+uint8_t *phone_image_save(const struct phone_image *pi)
+{
+    uint8_t *p = malloc(pi->rf.size);
+    if (p)
+        memcpy(p, pi->rf.mem, pi->rf.size);
+    return p;
+}
+
+void phone_image_restore(struct phone_image *pi, const uint8_t *saved)
+{
+    memcpy(pi->rf.mem, saved, pi->rf.size);
+}
+
 uint32_t phone_image_area(const char *name, uint32_t *slot_size)
 {
     uint32_t off = 0;

@@ -40,6 +40,10 @@ int phone_image_id(const char *name, struct phone_id *id);
  * ts and cs are left loaded from the image. */
 int phone_image_populate(struct phone_image *pi, struct trust_store *ts, struct cert_store *cs);
 
+/* A malloc'd copy of the whole flash, and putting one back. */
+uint8_t *phone_image_save(const struct phone_image *pi);
+void phone_image_restore(struct phone_image *pi, const uint8_t *saved);
+
 /* Offset of the first slot of a layout area, and its slot size. */
 uint32_t phone_image_area(const char *name, uint32_t *slot_size);
 

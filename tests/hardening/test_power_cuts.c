@@ -38,9 +38,8 @@ static int setup(void **state)
     phone_image_init(&img);
     if (phone_image_populate(&img, &ts, &certs) != 0)
         return -1;
-    populated = malloc(img.rf.size);
-    memcpy(populated, img.rf.mem, img.rf.size);
-    return 0;
+    populated = phone_image_save(&img);
+    return populated ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -71,19 +70,19 @@ static long sweep(const struct write_case *c, const uint8_t *before)
     uint32_t last = phone_image_area(c->last_area ? c->last_area : c->area, &slot);
     assert_true(base != UINT32_MAX && last != UINT32_MAX);
     uint32_t end = last + 2u * slot;
-    memcpy(img.rf.mem, before, img.rf.size);
+    phone_image_restore(&img, before);
     c->prepare();
     img.rf.written = 0;
     c->write();
     long total = img.rf.written;
     assert_true(total > 0);
-    memcpy(img.rf.mem, before, img.rf.size);
+    phone_image_restore(&img, before);
     c->prepare();
     void *ram = malloc(c->ram_size ? c->ram_size : 1);
     if (c->ram_size)
         memcpy(ram, c->ram, c->ram_size);
     for (long cut = 0; cut <= total; cut++) {
-        memcpy(img.rf.mem, before, img.rf.size);
+        phone_image_restore(&img, before);
         if (c->ram_size) /* self-contained: its pointers stay inside */
             memcpy(c->ram, ram, c->ram_size);
         ram_flash_cut_after(&img.rf, cut);
@@ -106,7 +105,7 @@ struct list_ref {
     uint8_t md5[16];
 };
 
-static struct list_ref ctl_old, ctl_new, itl_old, itl_new;
+static struct list_ref ctl_old, ctl_new, itl_old, itl_new, itl_first;
 
 static void list_ref(struct list_ref *r, const char *rel)
 {
@@ -170,10 +169,15 @@ static void check_itl(int done)
         assert_true(is_new);
 }
 
-/* First install on a phone that held none (ITL-only cluster). */
+/* First install on a phone that held none: a rollback ITL (small). */
+static void install_first_itl(void)
+{
+    (void)trust_store_install(&ts, SECD_KIND_ITL, itl_first.data, itl_first.len);
+}
+
 static void check_first_itl(int done)
 {
-    int is_new = list_is(boot_list(SECD_KIND_ITL), NULL, &itl_new);
+    int is_new = list_is(boot_list(SECD_KIND_ITL), NULL, &itl_first);
     assert_false(boot_ts.ctl.present);
     if (done)
         assert_true(is_new);
@@ -201,21 +205,23 @@ static void test_trust_lists(void **state)
     list_ref(&ctl_new, "tlv/sha512/CTLFile.tlv");
     list_ref(&itl_old, "tlv/sha1/ITLFile.tlv");
     list_ref(&itl_new, "tlv/regen-tvs/ITLFile.tlv");
-    const struct write_case ctl = {TRUST_AREA_CTL, NULL, load_ts, install_ctl, check_ctl, &ts, sizeof ts};
-    const struct write_case itl = {TRUST_AREA_ITL, NULL, load_ts, install_itl, check_itl, &ts, sizeof ts};
+    list_ref(&itl_first, "tlv/rollback/ITLFile.tlv");
+    const struct write_case ctl = {TRUST_AREA_CTL, NULL, load_ts, install_ctl,
+                                   check_ctl,      &ts,  sizeof ts};
+    const struct write_case itl = {TRUST_AREA_ITL, NULL, load_ts, install_itl,
+                                   check_itl,      &ts,  sizeof ts};
     const struct write_case erase = {TRUST_AREA_CTL, TRUST_AREA_ITL, load_ts, erase_all,
                                      check_erase_all, &ts, sizeof ts};
     long n_ctl = sweep(&ctl, populated);
     long n_itl = sweep(&itl, populated);
 
     /* a phone whose CTL is erased and whose ITL was never installed */
-    memcpy(img.rf.mem, populated, img.rf.size);
+    phone_image_restore(&img, populated);
     assert_int_equal(storage_erase(&img.st, TRUST_AREA_CTL), STORAGE_OK);
     assert_int_equal(storage_erase(&img.st, TRUST_AREA_ITL), STORAGE_OK);
-    uint8_t *none = malloc(img.rf.size);
-    memcpy(none, img.rf.mem, img.rf.size);
-    const struct write_case first = {TRUST_AREA_ITL, NULL, load_ts, install_itl, check_first_itl, &ts,
-                                     sizeof ts};
+    uint8_t *none = phone_image_save(&img);
+    const struct write_case first = {TRUST_AREA_ITL,  NULL, load_ts, install_first_itl,
+                                     check_first_itl, &ts,  sizeof ts};
     long n_first = sweep(&first, none);
     free(none);
 
@@ -228,6 +234,7 @@ static void test_trust_lists(void **state)
     free(ctl_new.data);
     free(itl_old.data);
     free(itl_new.data);
+    free(itl_first.data);
 }
 
 /* ---- LSC and its key ------------------------------------------------------ */
@@ -359,7 +366,7 @@ static void test_pregen_key(void **state)
     struct capf_keyspec ks;
     uint8_t spki[CAPF_SPKI_MAX];
     size_t sl;
-    memcpy(img.rf.mem, populated, img.rf.size);
+    phone_image_restore(&img, populated);
     assert_int_equal(capf_pregen_load(&img.st, &ks, key_old, sizeof key_old, &key_old_len), 0);
     assert_int_equal(capf_key_generate(&spec_new, key_new, sizeof key_new, &key_new_len, spki,
                                        sizeof spki, &sl),
@@ -412,7 +419,7 @@ static void check_tvs(int done)
 static void test_tvs_list(void **state)
 {
     (void)state;
-    memcpy(img.rf.mem, populated, img.rf.size);
+    phone_image_restore(&img, populated);
     load_tvs();
     assert_true(tvs.n_servers > 0);
     tvs_old_n = tvs.n_servers;
