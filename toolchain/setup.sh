@@ -27,7 +27,7 @@ PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   qemu-system-arm
   libcmocka-dev
-  clang llvm libclang-rt-14-dev
+  clang llvm libclang-rt-14-dev clang-tidy cppcheck
   python3-pytest python3-cryptography
   tftpd-hpa openssl
 )
