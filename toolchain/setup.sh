@@ -11,7 +11,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 deps="$here/.deps"
-stamp="$deps/.setup-done-v3"
+stamp="$deps/.setup-done"
+# The stamp records this script's own checksum: a changed package list or
+# pin makes the next run install again.
+self_sum=$(sha256sum "$0" | cut -d" " -f1)
 
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
 
@@ -32,7 +35,7 @@ PACKAGES=(
   tftpd-hpa openssl
 )
 
-if [ -f "$stamp" ] && [ "${SECD_SETUP_FORCE:-0}" != 1 ]; then
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$self_sum" ] && [ "${SECD_SETUP_FORCE:-0}" != 1 ]; then
   echo "setup: already done ($(tr '\n' ' ' < "$deps/deps.lock"))"
   exit 0
 fi
@@ -96,5 +99,5 @@ for pin in "${PINS[@]}"; do
   echo "$name $ver" >> "$deps/deps.lock.tmp"
 done
 mv "$deps/deps.lock.tmp" "$deps/deps.lock"
-touch "$stamp"
+echo "$self_sum" > "$stamp"
 echo "setup: done: $(tr '\n' ' ' < "$deps/deps.lock")"
