@@ -28,6 +28,7 @@
 #include "http_posix.h"
 #include "layout.h"
 #include "tcp_posix.h"
+#include "tftp_outcome.h"
 #include "tftp_posix.h"
 #include "trace.h"
 
@@ -141,24 +142,7 @@ static enum fetch_status fetch_file(struct tftp_posix *tp, const char *name, uin
     struct tftp_posix_result res;
     memset(&res, 0, sizeof res);
     int rc = tftp_posix_fetch(tp, name, buf, cap, len, &res);
-    unsigned req = (unsigned)res.detail.request_no;
-    switch (rc) {
-    case TFTPC_OK:
-        NOT("TFTP", "[%u]:Finished --> rcvd %lu bytes", req, (unsigned long)*len);
-        return FETCH_OK;
-    case TFTPC_NOT_FOUND:
-        NOT("TFTP", "[%u]:File not found: %s", req, name);
-        return FETCH_NOT_FOUND;
-    case TFTPC_TOO_LARGE:
-        ERR("TFTP", "[%u]:%s exceeds max size = %u", req, name, TFTPC_DEFAULT_MAX_FILE_SIZE);
-        return FETCH_TOO_LARGE;
-    default:
-        snprintf(why, why_cap, "TFTP download of %s failed: %s%s%s", name,
-                 rc < 0 ? "local error" : tftpc_reason_str((enum tftpc_reason)rc),
-                 res.detail.error_msg[0] ? " - " : "", res.detail.error_msg);
-        ERR("TFTP", "[%u]:%s", req, why);
-        return FETCH_FAILED;
-    }
+    return tftp_outcome(rc, &res.detail, name, *len, why, why_cap);
 }
 
 /* HTTP first (docs/http.md): only a complete 200 is an answer; anything

@@ -33,6 +33,7 @@
 #include "phone_secure.h"
 #include "semihost.h"
 #include "tftp_lwip.h"
+#include "tftp_outcome.h"
 #include "trace.h"
 
 #define NVIC_ISER0 REG32(0xE000E100u)
@@ -175,25 +176,8 @@ static void fetch_next(struct phone *p)
  * of secd-phone. */
 static enum fetch_status fetch_result(struct phone *p, char *why, size_t why_cap)
 {
-    const struct tftpc_result *r = tftp_lwip_result(&p->tftp);
-    unsigned req = (unsigned)r->request_no;
-    const char *name = p->boot.request; /* what boot_next() named */
-    switch (tftp_lwip_reason(&p->tftp)) {
-    case TFTPC_OK:
-        NOT("TFTP", "[%u]:Finished --> rcvd %u bytes", req, (unsigned)tftp_lwip_len(&p->tftp));
-        return FETCH_OK;
-    case TFTPC_NOT_FOUND:
-        NOT("TFTP", "[%u]:File not found: %s", req, name);
-        return FETCH_NOT_FOUND;
-    case TFTPC_TOO_LARGE:
-        ERR("TFTP", "[%u]:%s exceeds max size = %u", req, name, TFTPC_DEFAULT_MAX_FILE_SIZE);
-        return FETCH_TOO_LARGE;
-    default:
-        snprintf(why, why_cap, "TFTP download of %s failed: %s%s%s", name,
-                 tftpc_reason_str(r->reason), r->error_msg[0] ? " - " : "", r->error_msg);
-        ERR("TFTP", "[%u]:%s", req, why);
-        return FETCH_FAILED;
-    }
+    return tftp_outcome(tftp_lwip_reason(&p->tftp), tftp_lwip_result(&p->tftp), p->boot.request,
+                        tftp_lwip_len(&p->tftp), why, why_cap);
 }
 
 static void start_boot(struct phone *p)
