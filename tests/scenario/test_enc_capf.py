@@ -9,7 +9,7 @@ from cryptography import x509
 
 from conftest import MAC
 from tcm import files
-from test_capf import capfd, mic  # noqa: F401  (fixtures)
+from test_capf import DEVICE, capfd, mic  # noqa: F401  (fixtures)
 
 SGN = "SEP%s.cnf.xml.sgn" % MAC
 ENC = "SEP%s.cnf.xml.enc.sgn" % MAC
@@ -97,3 +97,65 @@ def test_lsc_deleted_triggers_capf_again(secure_phone, server, tftp_tree, capfd,
     again = secure_phone.boot(server, extra=mic)
     again.expect(r"^certHash does not match the certificate in use: starting CAPF \(round 1 of 2\)$")
     assert second.issued()
+
+
+# capfAuthMode in the config, CUCM's numbering: 0 by authentication string,
+# 1 by null string, 2 by existing certificate (precedence to LSC), 3 by
+# existing certificate (precedence to MIC). The phone does not act on it:
+# the CAPF server's auth request carries the mode (wire type 4 = by MIC).
+CAPF_AUTH_MODE_MIC = 3
+CAPF_WIRE_AUTH_MIC = 4
+
+
+def test_auth_by_mic_enrols_then_decrypts(secure_phone, server, tftp_tree, capfd, mic, cluster):
+    """B6 with capfAuthMode "by existing certificate (precedence to MIC)":
+    an empty certHash makes the phone enrol, authenticating with its MIC
+    (TLS client certificate and signed auth data); once the server encrypts
+    for the LSC it issued, the config decrypts with the LSC's key."""
+    capf = capfd("--op", "install", "--auth", CAPF_WIRE_AUTH_MIC)
+    host, port = capf.addr.split(":")
+    partial = files.build_partial_config("", capf=[(host, int(port))],
+                                         capf_auth_mode=CAPF_AUTH_MODE_MIC)
+    tftp_tree.put(SGN, files.build_sgn(cluster["callmanager"], partial, SGN))
+
+    run = secure_phone.boot(server, extra=mic)
+
+    run.expect(r"^partial config: encrConfig true, certHash \(empty\)$")
+    run.expect(r"^certHash does not match the certificate in use: starting CAPF "
+               r"\(round 1 of 2\)$")
+    run.expect(r"auth mode by existing certificate \(precedence to MIC\)\)$", module="CAPF")
+    run.expect(r"^CAPF enrolment done: requesting the config again$")
+    # The server still serves the empty certHash: a second round, then the
+    # bounded refusal.
+    assert run.rc != 0
+    run.expect_error(r"certHash still does not match after 2 CAPF enrolments")
+    log = capf.text()
+    mic_subject = "CN=CP-8845-SEP" + MAC
+    # Round 1 (no LSC yet): the MIC is the TLS client certificate. Round 2:
+    # the new LSC is (B8: LSC first for TLS), yet the auth data still comes
+    # from the MIC (mode 4 refuses anything else).
+    clients = re.findall(r"^client certificate: (.*)$", log, re.M)
+    assert len(clients) == 2 and mic_subject in clients[0], log
+    assert "CN=" + DEVICE in clients[1] and mic_subject not in clients[1], log
+    auths = re.findall(r"^auth certificate (\S+) (.*): signed data (\S+), "
+                       r"SHA-2 signed data (\S+)$", log, re.M)
+    assert len(auths) == 2 and all(a[0] == "MIC" and mic_subject in a[1] and a[2:] == ("ok", "ok")
+                                   for a in auths), log
+    issued = capf.issued()
+
+    lsc = x509.load_der_x509_certificate(issued)
+    tftp_tree.put(SGN, files.build_sgn(
+        cluster["callmanager"],
+        files.build_partial_config(hashlib.md5(issued).hexdigest(), capf=[(host, int(port))],
+                                   capf_auth_mode=CAPF_AUTH_MODE_MIC), SGN))
+    tftp_tree.put(ENC, files.build_enc_sgn(cluster["callmanager"], files.build_config(), ENC,
+                                           lsc))
+
+    again = secure_phone.boot(server, extra=mic)
+
+    assert again.rc == 0, again.stdout
+    again.expect(r"^partial config: encrConfig true, certHash %s$"
+                 % hashlib.md5(issued).hexdigest())
+    again.expect(r"^verifyFile: verify SUCCESS <%s>$" % re.escape(ENC))
+    again.expect(r"^encrypted config decrypted and verified \(\d+ bytes\)$")
+    assert "starting CAPF" not in again.stdout
