@@ -46,12 +46,15 @@ def test_cert_hash_mismatch_enrols_lsc_then_decrypts(secure_phone, server, tftp_
                                        _partial(hashlib.md5(issued).hexdigest(), capf.addr), SGN))
     tftp_tree.put(ENC, files.build_enc_sgn(cluster["callmanager"], plaintext, ENC, lsc))
 
-    again = secure_phone.boot(server, extra=mic)
+    again = secure_phone.boot(server, commands=["show config"], extra=mic)
 
     assert again.rc == 0, again.stdout
     again.expect(r"^verifyFile: verify SUCCESS <%s>$" % re.escape(ENC))
     again.expect(r"^encrypted config decrypted and verified \(\d+ bytes\)$")
     assert "starting CAPF" not in again.stdout
+    # Applied: the call managers exist only in the encrypted (full) config.
+    assert b"callManagerGroup" in plaintext
+    assert any(line.startswith("callManager 1: ") for line in again.console), again.console
 
 
 def test_auth_string_mode_waits_then_resumes_the_boot(secure_phone, server, tftp_tree, capfd,
