@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,15 @@ class Capfd:
         assert m, "\n".join(self.log)
         self.addr = "127.0.0.1:" + m[1]
 
-    def text(self):
+    def text(self, settle=0.5, limit=10.0):
+        """The server's log once it has gone quiet: the phone may exit before
+        the server has read (and logged) the phone's last message."""
+        deadline = time.monotonic() + limit
+        seen, quiet_since = len(self.log), time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < settle:
+            time.sleep(0.05)
+            if len(self.log) != seen:
+                seen, quiet_since = len(self.log), time.monotonic()
         return "\n".join(self.log)
 
     def stop(self):
