@@ -20,20 +20,19 @@ exact times.
 """
 import base64
 import hashlib
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TCM_DIR = Path(os.environ.get("SECD_TCM_DIR") or HERE.parent / "tcm").resolve()
+sys.path.insert(0, str(TCM_DIR))
+from tcm.process import Daemon  # noqa: E402  (shared with the host scenario tests)
 
 MAC = "001E7A4C11A1"   # tcm's default phone (pki.DEFAULT_MAC)
 QEMU_MAC = ":".join(MAC[i:i + 2] for i in range(0, 12, 2)).lower()
@@ -227,98 +226,14 @@ def provision_mic(flash, pem_text):
         f.write(mic_region(pem_text))
 
 
-class Daemon:
-    """A tcm server module (tcm.tvsd, tcm.capfd, ...) on 127.0.0.1, a free
-    port: waits for "listening on 127.0.0.1:PORT"; stop() returns the
-    counters it prints when stopped."""
-
-    def __init__(self, module, *args):
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(TCM_DIR),
-                                                            os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen([sys.executable, "-m", module, *map(str, args)],
-                                     cwd=str(TCM_DIR), env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self.log, self.counters = [], None
-        up = threading.Event()
-
-        def read():
-            for line in self.proc.stdout:
-                self.log.append(line.rstrip("\n"))
-                if line.startswith("listening on"):
-                    up.set()
-            up.set()
-
-        self._reader = threading.Thread(target=read, daemon=True)
-        self._reader.start()
-        if not up.wait(15):
-            self.proc.kill()
-            raise RuntimeError("%s did not start:\n%s" % (module, "\n".join(self.log)))
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", "\n".join(self.log))
-        assert m, "%s did not say its port:\n%s" % (module, "\n".join(self.log))
-        self.port = int(m[1])
-        self.guest_addr = "10.0.2.2:%d" % self.port  # as the phone under QEMU reaches it
-
-    def text(self):
-        return "\n".join(list(self.log))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(5)
-        for line in self.log:
-            if line.startswith("counters: "):
-                self.counters = json.loads(line[len("counters: "):])
-        return self.counters
-
-
-class TcmServer:
+class TcmServer(Daemon):
     """`python3 -m tcm serve -v` on 127.0.0.1, a free port."""
 
     def __init__(self, root, args=()):
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(TCM_DIR),
-                                                            os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tcm", "serve", "--root", str(root), "--port", "0", "-v",
-             *map(str, args)],
-            cwd=str(TCM_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
-        self.log = []
-        self._up = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._up.wait(15):
-            self.proc.kill()
-            raise RuntimeError("tcm serve did not start:\n" + "\n".join(self.log))
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", "\n".join(self.log))
-        assert m, "tcm serve did not say its port:\n" + "\n".join(self.log)
-        self.port = int(m[1])
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.log.append(line.rstrip("\n"))
-            if line.startswith("listening on"):
-                self._up.set()
-        self._up.set()
+        super().__init__("tcm", "serve", "--root", root, "--port", 0, "-v", *args)
 
     def requests(self):
-        return re.findall(r"RRQ (\S+) mode=", "\n".join(list(self.log)))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(5)
+        return re.findall(r"RRQ (\S+) mode=", self.text())
 
 
 class Tree:

@@ -12,11 +12,9 @@ own `python3 -m tcm serve` on a free loopback port and gives the phone its
 own flash directory, so tests can run in parallel.
 """
 import hashlib
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -33,6 +31,7 @@ TCM_DIR = Path(os.environ.get("SECD_TCM_DIR") or HERE.parent / "tcm").resolve()
 sys.path.insert(0, str(TCM_DIR))
 
 from tcm import pki, tree  # noqa: E402
+from tcm.process import Daemon  # noqa: E402
 
 MAC = pki.DEFAULT_MAC
 OTHER_MAC = pki.DEFAULT_OTHER_MAC
@@ -260,69 +259,31 @@ class Console:
 
 # -- the test call manager's TFTP server --
 
-class TcmServer:
+class TcmServer(Daemon):
     """`python3 -m tcm serve -v` on 127.0.0.1, a free port."""
 
     def __init__(self, root, args=()):
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(TCM_DIR),
-                                                            os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tcm", "serve", "--root", str(root), "--port", "0", "-v",
-             *map(str, args)],
-            cwd=str(TCM_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
-        self.log = []
-        self._listening = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._listening.wait(15):
-            self.proc.kill()
-            raise RuntimeError("tcm serve did not start:\n" + "\n".join(self.log))
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", "\n".join(self.log))
-        self.port = int(m[1])
-        self.addr = "127.0.0.1:%d" % self.port
-        self.counters = None
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.log.append(line.rstrip("\n"))
-            if line.startswith("listening on"):
-                self._listening.set()
-        self._listening.set()
+        super().__init__("tcm", "serve", "--root", root, "--port", 0, "-v", *args)
 
     def requests(self):
         """File names of the read requests the server received, in order."""
         # Log lines are printed from several server threads and may run
         # into one another, so search the whole text.
-        return re.findall(r"RRQ (\S+) mode=", "\n".join(list(self.log)))
+        return re.findall(r"RRQ (\S+) mode=", self.text())
 
     def wait_idle(self, timeout=10.0):
         """Waits until every transfer the server started has ended (the
         phone may exit before the server has read its final ACK)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = "\n".join(list(self.log))
+            text = self.text()
             if len(re.findall(r"RRQ \S+ mode=", text)) == len(re.findall(r"END \S+ ", text)):
                 return True
             time.sleep(0.02)
         return False
 
-    def stop(self):
-        """Stops the server once idle; returns its counters."""
-        if self.proc.poll() is None:
-            self.wait_idle()
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(5)
-        for line in self.log:
-            if line.startswith("counters: "):
-                self.counters = json.loads(line[len("counters: "):])
-        return self.counters
+    def before_stop(self):
+        self.wait_idle()
 
 
 # -- the served tree --

@@ -6,68 +6,28 @@ Every test boots the phone against the tcm TFTP server first (CTL + ITL
 installed, the MIC given with --mic), then runs `capf start HOST:PORT` on
 the console against its own capfd on a free port."""
 import hashlib
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import MAC, TCM_DIR, _keys_of
+from conftest import MAC, _keys_of
+from tcm.process import Daemon
 
 DEVICE = "SEP" + MAC
 
 
-class Capfd:
+class Capfd(Daemon):
     """`python3 -m tcm.capfd -v` on 127.0.0.1, a free port."""
 
     def __init__(self, keys, out, *args):
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(TCM_DIR),
-                                                            os.environ.get("PYTHONPATH")])))
         self.out = Path(out)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tcm.capfd", "--keys", str(keys), "--port", "0", "-v",
-             "--device", DEVICE, "--out", str(out), *map(str, args)],
-            cwd=str(TCM_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
-        self.log = []
-        ready = threading.Event()
-
-        def read():
-            for line in self.proc.stdout:
-                self.log.append(line.rstrip("\n"))
-                if line.startswith("listening on"):
-                    ready.set()
-            ready.set()
-
-        self._reader = threading.Thread(target=read, daemon=True)
-        self._reader.start()
-        assert ready.wait(15), "capfd did not start:\n" + "\n".join(self.log)
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", "\n".join(self.log))
-        assert m, "\n".join(self.log)
-        self.addr = "127.0.0.1:" + m[1]
+        super().__init__("tcm.capfd", "--keys", keys, "--port", 0, "-v", "--device", DEVICE,
+                         "--out", out, *args)
 
     def text(self, settle=0.5, limit=10.0):
-        """The server's log once it has gone quiet: the phone may exit before
-        the server has read (and logged) the phone's last message."""
-        deadline = time.monotonic() + limit
-        seen, quiet_since = len(self.log), time.monotonic()
-        while time.monotonic() < deadline and time.monotonic() - quiet_since < settle:
-            time.sleep(0.05)
-            if len(self.log) != seen:
-                seen, quiet_since = len(self.log), time.monotonic()
-        return "\n".join(self.log)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(10)
-        self._reader.join(5)
+        # The phone can exit before the server logged its last message.
+        return super().text(settle, limit)
 
     def issued(self):
         return (self.out / "issued.der").read_bytes()

@@ -6,70 +6,26 @@ cluster's TVS certificate unless told otherwise) on free loopback ports and
 serves a config whose <TVS><members> name them. Trees are ITL-only (no CTL),
 the security-by-default case the regeneration story is about.
 """
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
 
 import pytest
 from tcm import files
+from tcm.process import Daemon
 
-from conftest import CNF, ITL_PHONE, SGN, TCM_DIR, _keys_of
+from conftest import CNF, ITL_PHONE, SGN, _keys_of
 
 REGEN = "callmanager_regen"
 
 
-class Tvsd:
+class Tvsd(Daemon):
     """`python3 -m tcm.tvsd -v ...` on 127.0.0.1, a free port."""
 
     def __init__(self, keys, *args):
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(TCM_DIR),
-                                                            os.environ.get("PYTHONPATH")])))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tcm.tvsd", "--keys", str(keys), "-v", *map(str, args)],
-            cwd=str(TCM_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
-        self.log = []
-        self._ready = threading.Event()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        if not self._ready.wait(15):
-            self.proc.kill()
-            raise RuntimeError("tvsd did not start:\n" + "\n".join(self.log))
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", "\n".join(self.log))
-        assert m, "\n".join(self.log)
-        self.port = int(m[1])
-        self.addr = "127.0.0.1:%d" % self.port
-        self.counters = None
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.log.append(line.rstrip("\n"))
-            if line.startswith("listening on"):
-                self._ready.set()
-        self._ready.set()
+        super().__init__("tcm.tvsd", "--keys", keys, "-v", *args)
 
     def requests(self):
         return [line for line in self.log if line.startswith("tvs request ")]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._reader.join(5)
-        for line in self.log:
-            if line.startswith("counters: "):
-                self.counters = json.loads(line[len("counters: "):])
-        return self.counters
 
 
 @pytest.fixture
