@@ -29,6 +29,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config dpkg-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   qemu-system-arm
+  gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
   libcmocka-dev
   clang llvm libclang-rt-14-dev clang-tidy cppcheck
   python3-pytest python3-cryptography
