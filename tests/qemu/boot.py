@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Boots secd-firmware.elf in qemu-system-arm (mps2-an385) and checks what
 the phone prints on its serial console and the status it exits with.
-The image runs with `-append --no-network` here (banner, self-test, boot
+The image (the ELF, or the flashable .bin or .hex built next to it) runs
+with the command line `--no-network` here (banner, self-test, boot
 counter, then exit); the network boot is tested by test_phone.py.
 
 Scenarios (each in its own working directory, i.e. its own flash.bin):
@@ -41,13 +42,23 @@ def check(cond, what, output=""):
         raise Failure(what + ("\n--- console ---\n" + output if output else ""))
 
 
+def load_args(image):
+    """How QEMU loads the image: the ELF or the raw .bin with -kernel (a
+    file that is not an ELF is copied to address 0), the Intel HEX with the
+    generic loader at its own addresses. The semihosting command line is the
+    same either way (first word: the program name, skipped by the board)."""
+    if image.endswith(".hex"):
+        return (["-semihosting-config", "enable=on,target=native,arg=secd-firmware,arg=--no-network",
+                 "-device", "loader,file=" + image])
+    return (["-semihosting-config", "enable=on,target=native",
+             "-kernel", image, "-append", "--no-network"])
+
+
 def boot(qemu, elf, workdir):
     """One emulator run; returns (exit status, console text, trace tuples)."""
     cmd = [qemu, "-M", "mps2-an385", "-cpu", "cortex-m3", "-nographic",
            "-monitor", "none", "-serial", "stdio",
-           "-semihosting-config", "enable=on,target=native",
-           "-icount", "shift=0,sleep=off", "-nic", "none", "-kernel", elf,
-           "-append", "--no-network"]
+           "-icount", "shift=0,sleep=off", "-nic", "none"] + load_args(elf)
     start = time.monotonic()
     try:
         p = subprocess.run(cmd, cwd=workdir, stdin=subprocess.DEVNULL,
@@ -147,7 +158,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--qemu", default="qemu-system-arm")
-    ap.add_argument("--elf", required=True)
+    ap.add_argument("--elf", required=True,
+                    help="the image: secd-firmware.elf, .bin (raw, from address 0) or .hex")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     a = ap.parse_args()
