@@ -213,7 +213,8 @@ def table(b, fp, sc, sc_error):
             "%.1f ms" % sc["https_miss"][1], "", "", "real phone 455 ms",
             "%.0fx faster" % (455 / sc["https_miss"][1]))
     for name, ms, mi in sc.get("enc_time", []):
-        add("encrypted config %s: download done → verified + decrypted + parsed" % name,
+        add("encrypted config on the phone (%s): download done → verified + decrypted + parsed"
+            % name,
             "%.1f M" % mi, "", "", "", "")
     # --- footprint ---
     mods = fp.modules
@@ -238,7 +239,7 @@ def table(b, fp, sc, sc_error):
         heap, stack, _ = sc["capf_ram"]
         peaks.append(("CAPF TLS session", heap, stack))
     for name, size, heap, stack in sc.get("enc_ram", []):
-        peaks.append(("encrypted config %s" % name, heap, stack))
+        peaks.append(("encrypted config (%s)" % name, heap, stack))
     for name, heap, stack in peaks:
         add("heap high-water / stack peak: %s" % name, "%d B / %d B" % (heap, stack))
     if peaks:
