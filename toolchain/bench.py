@@ -271,6 +271,8 @@ def main(argv=None):
                     help="skip the phone's measurement runs (TVS, CAPF, RAM peak)")
     ap.add_argument("--raw", action="store_true", help="also print the raw outputs")
     args = ap.parse_args(argv)
+    for a in ("bench_elf", "firmware_elf", "map", "source_dir", "workdir"):
+        setattr(args, a, getattr(args, a).resolve())  # the runs change directory
 
     bench_out = run_bench_elf(args.qemu, args.bench_elf)
     b = parse_bench(bench_out)
