@@ -348,14 +348,17 @@ static void ask_servers(struct tvs_client *tc, const uint8_t key[32], const uint
 }
 
 void tvs_client_check(struct tvs_client *tc, const uint8_t *cert, size_t cert_len,
-                      uint64_t roles, const char *what, struct tvs_decision *d)
+                      const uint8_t *sha256, uint64_t roles, const char *what,
+                      struct tvs_decision *d)
 {
     char want[96], got[96];
     memset(d, 0, sizeof *d);
     tc->stats.lookups++;
     NOT(MOD, "processTvsClntReq: TVS Certificate Authentication request (%s)", what);
     uint8_t key[32];
-    if (secd_tvs_cert_key(cert, cert_len, key) != 0) {
+    if (sha256)
+        memcpy(key, sha256, sizeof key);
+    else if (secd_tvs_cert_key(cert, cert_len, key) != 0) {
         d->verdict = TVS_REFUSED;
         snprintf(d->reason, sizeof d->reason, "cannot hash the certificate");
         return;
@@ -391,7 +394,7 @@ static int hook_vouch(void *ctx, const struct secd_header *signer, const uint8_t
         return 0;
     }
     struct tvs_decision d;
-    tvs_client_check(tc, cert, cert_len, roles, what, &d);
+    tvs_client_check(tc, cert, cert_len, NULL, roles, what, &d);
     if (d.verdict != TVS_TRUSTED)
         return 0;
     /* Verify with the key of the certificate TVS vouched for, never with a
@@ -416,7 +419,7 @@ const struct secd_tvs_hook *tvs_client_hook(struct tvs_client *tc)
 /* --- HTTPS: CTL -> ITL -> cache -> TVS ---------------------------------- */
 
 void tvs_https_decide(struct tvs_client *tc, const char *host, const uint8_t *cert,
-                      size_t cert_len, struct tvs_decision *d)
+                      size_t cert_len, const uint8_t *sha256, struct tvs_decision *d)
 {
     const struct secd_trust *t = &tc->ts->trust;
     memset(d, 0, sizeof *d);
@@ -444,7 +447,7 @@ void tvs_https_decide(struct tvs_client *tc, const char *host, const uint8_t *ce
     ERR(MOD, "EROR:https_cert_vfy: HTTPS cert not in CTL, <%s>", host);
     char what[160];
     snprintf(what, sizeof what, "HTTPS server certificate of %s", host);
-    tvs_client_check(tc, cert, cert_len, SECD_ROLE_BIT(SECD_ROLE_APP_SERVER), what, d);
+    tvs_client_check(tc, cert, cert_len, sha256, SECD_ROLE_BIT(SECD_ROLE_APP_SERVER), what, d);
     if (d->verdict == TVS_TRUSTED)
         NOT(MOD, "Authenticated the HTTPS conn via %s", tvs_step_name(d->step));
 }
@@ -596,7 +599,7 @@ static enum console_result cmd_verify_https(struct console *c, int argc, char **
     } else {
         uint64_t t0 = hal_wall_us(); /* a figure for the console, not a timeout */
         struct tvs_decision d;
-        tvs_https_decide(tc, host, leaf, len, &d);
+        tvs_https_decide(tc, host, leaf, len, secd_tls_peer_cert_sha256(&t), &d);
         unsigned us = (unsigned)(hal_wall_us() - t0);
         secd_tls_peer_decide(&t, d.verdict == TVS_TRUSTED);
         if (d.verdict == TVS_TRUSTED) {

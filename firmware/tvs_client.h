@@ -118,12 +118,16 @@ const struct secd_tvs_hook *tvs_client_hook(struct tvs_client *tc);
 
 /* The chain for an HTTPS server certificate: CTL, ITL (APP-SERVER records,
  * exact certificate or hash), TVS cache, TVS (role APP-SERVER). */
+/* `sha256`: the certificate's SHA-256 if the caller has it already
+ * (secd_tls_peer_cert_sha256: hashed once in the handshake), else NULL. */
 void tvs_https_decide(struct tvs_client *tc, const char *host, const uint8_t *cert,
-                      size_t cert_len, struct tvs_decision *d);
+                      size_t cert_len, const uint8_t *sha256, struct tvs_decision *d);
 /* Asks the cache, then TVS, whether `cert` is trusted with one of `roles`
- * (SECD_ROLE_BIT mask). `what` names the certificate for the trace. */
+ * (SECD_ROLE_BIT mask). `what` names the certificate for the trace;
+ * `sha256` as for tvs_https_decide. */
 void tvs_client_check(struct tvs_client *tc, const uint8_t *cert, size_t cert_len,
-                      uint64_t roles, const char *what, struct tvs_decision *d);
+                      const uint8_t *sha256, uint64_t roles, const char *what,
+                      struct tvs_decision *d);
 
 /* Monotonic milliseconds, 64 bits. */
 uint64_t tvs_client_now_ms(struct tvs_client *tc);

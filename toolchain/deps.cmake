@@ -24,6 +24,10 @@ set(WOLFSSL_SOURCES
   ${WOLFSSL_DIR}/src/ssl.c ${WOLFSSL_DIR}/src/tls.c ${WOLFSSL_DIR}/src/wolfio.c)
 if(CMAKE_SYSTEM_PROCESSOR STREQUAL "cortex-m3")
   list(APPEND WOLFSSL_SOURCES ${_wc}/sp_cortexm.c)
+  # config/wolfssl/user_settings.h builds the generic multi-precision code
+  # (sp_int.c) small and the Cortex-M RSA/ECC code (sp_cortexm.c) fast: it
+  # tells them apart by this definition (no wolfSSL header depends on it).
+  set_source_files_properties(${_wc}/sp_int.c PROPERTIES COMPILE_DEFINITIONS SECD_WOLFSSL_SP_INT_C)
 else()
   list(APPEND WOLFSSL_SOURCES ${_wc}/sp_c64.c ${_wc}/sp_c32.c)
 endif()

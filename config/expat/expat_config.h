@@ -12,6 +12,7 @@
 #define XML_CONTEXT_BYTES 1024
 #define XML_DTD 0
 #undef XML_DTD
-#define XML_NS 1
+#define XML_NS 0
+#undef XML_NS
 #define XML_POOR_ENTROPY 1
 #endif

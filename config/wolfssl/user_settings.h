@@ -37,9 +37,17 @@
   #define WOLFSSL_NO_ASM_HEADERS
   /* Size options of the Cortex-M3 image (flash budget 320 KiB of text +
    * data, measured with the map file: docs/performance.md). Same features
-   * as the host, smaller code: SP_SMALL alone saved 56 KB, the others
-   * together 40 KB (TVS + CAPF + TLS image: 408 -> 314 KiB). */
-  #define WOLFSSL_SP_SMALL         /* SP math (RSA, P-256/384) in loops, not unrolled */
+   * as the host, smaller code.
+   * Speed where the targets are: sp_cortexm.c (RSA-2048 and P-256, the
+   * CTL/ITL/config signatures, the encrypted-config key unwrap, the TLS
+   * handshakes) is built unrolled — WOLFSSL_SP_SMALL there costs 1.7x per
+   * RSA operation and misses the 6 M and 45 M targets. The generic
+   * multi-precision code (sp_int.c: RSA-4096, P-384, key-generation
+   * helpers) is built small: toolchain/deps.cmake compiles sp_int.c with
+   * SECD_WOLFSSL_SP_INT_C (-8.5 KB). */
+  #ifdef SECD_WOLFSSL_SP_INT_C
+    #define WOLFSSL_SP_SMALL
+  #endif
   #define NO_ERROR_STRINGS         /* TLS failures traced by wolfSSL error code */
   #define WOLFSSL_AES_SMALL_TABLES /* byte S-boxes instead of 4 KB T-tables */
   #define USE_SLOW_SHA             /* SHA-1 and SHA-512/384 rolled up; SHA-256 */
@@ -54,9 +62,13 @@
 #define WOLFSSL_HAVE_SP_RSA
 #define WOLFSSL_HAVE_SP_ECC
 #define WOLFSSL_SP_NO_3072
-#define WOLFSSL_SP_4096            /* CTL/ITL signers may use RSA-4096 */
+/* Specialised (SP) code only for RSA-2048 and P-256, what the phone uses
+ * on every boot and handshake. RSA-4096 signers (allowed for CTL/ITL) and
+ * P-384 (CAPF key type, TLS curve) take the generic sp_int/ecc.c path:
+ * slower, but the unrolled SP-4096 code and the 24 KB P-384 table do not
+ * fit the M3's flash next to fast RSA-2048. Same on the host, so that the
+ * host tests exercise the paths the firmware takes. */
 #define SP_INT_BITS 4096
-#define WOLFSSL_SP_384
 
 /* --- algorithms ----------------------------------------------------- */
 #define WC_RSA_BLINDING

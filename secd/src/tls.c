@@ -6,6 +6,7 @@
 #include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 
 /* The leaf must be judged by our rule: wolfSSL must call the verify
  * callback for it even when its own chain check passed. */
@@ -102,6 +103,11 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     enum secd_tls_verdict v = t->verify(t->verify_ctx, der, len, err);
     if (v == SECD_TLS_DEFER && t->leaf_len == 0)
         v = SECD_TLS_REJECT; /* cannot keep it for the later decision */
+    /* The later decision looks the leaf up by its SHA-256 (the TVS cache
+     * key): hash it once here, while the handshake has it at hand. */
+    t->leaf_sha256_ok = 0;
+    if (v == SECD_TLS_DEFER)
+        t->leaf_sha256_ok = wc_Sha256Hash(t->leaf, (word32)t->leaf_len, t->leaf_sha256) == 0;
     t->peer_state = v == SECD_TLS_ACCEPT   ? PEER_ACCEPTED
                     : v == SECD_TLS_DEFER ? PEER_DEFERRED
                                           : PEER_REFUSED;
@@ -324,6 +330,11 @@ const uint8_t *secd_tls_peer_cert(const struct secd_tls *t, size_t *len)
 {
     *len = t->leaf_len;
     return t->leaf_len ? t->leaf : NULL;
+}
+
+const uint8_t *secd_tls_peer_cert_sha256(const struct secd_tls *t)
+{
+    return t->leaf_len && t->leaf_sha256_ok ? t->leaf_sha256 : NULL;
 }
 
 void secd_tls_peer_decide(struct secd_tls *t, int accepted)

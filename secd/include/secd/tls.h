@@ -117,6 +117,8 @@ struct secd_tls {
     int chain_error;
     uint8_t leaf[SECD_TLS_CERT_MAX];
     size_t leaf_len; /* 0 when the leaf was larger than SECD_TLS_CERT_MAX */
+    uint8_t leaf_sha256[32];
+    int leaf_sha256_ok; /* leaf_sha256 holds the leaf's SHA-256 (deferred leaves) */
 };
 
 /* Creates the session (client side, TLS 1.2). Returns SECD_TLS_OK or an
@@ -153,6 +155,9 @@ void secd_tls_close(struct secd_tls *t);
 
 /* After SECD_TLS_DEFER: the leaf certificate and the decision. */
 const uint8_t *secd_tls_peer_cert(const struct secd_tls *t, size_t *len);
+/* After SECD_TLS_DEFER: SHA-256 of that leaf (32 bytes, computed once in
+ * the handshake; the TVS cache key), or NULL. */
+const uint8_t *secd_tls_peer_cert_sha256(const struct secd_tls *t);
 void secd_tls_peer_decide(struct secd_tls *t, int accepted);
 
 /* For the trace: wolfSSL's last error code and its text, the negotiated
