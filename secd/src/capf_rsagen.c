@@ -199,7 +199,11 @@ static enum capf_rsagen_result check_half(struct capf_rsagen *g, int is_q, int *
     mp_int *x = is_q ? &k->q : &k->p, *dx = is_q ? &k->dQ : &k->dP;
     /* g->p and g->q are free now (the key holds the primes). */
     mp_int *got = &g->p, *want = &g->q;
-    int e = mp_exptmod(&g->t, dx, x, got);
+    /* c mod x first: a base already below the modulus takes wolfSSL's
+     * fixed-size exponentiation for x (33 M instructions on the M3 instead
+     * of 51 M for the 2048-bit c). */
+    int e = mp_mod(&g->t, x, want);
+    e = e == MP_OKAY ? mp_exptmod(want, dx, x, got) : e;
     (*modexps)++;
     e = e == MP_OKAY ? mp_mod(&g->m, x, want) : e;
     if (e != MP_OKAY)
