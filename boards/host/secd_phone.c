@@ -367,6 +367,7 @@ int main(int argc, char **argv)
     static struct cert_store certs; /* MIC (read-only) + LSC from flash */
     cert_store_set_mic(&certs, id.cert, id.cert_len, id.key, id.key_len);
     cert_store_load(&certs, &st);
+    tvs_client_set_certs(&tvs, &certs); /* LSC, else MIC, if TVS asks for one */
     static struct capf_client capf;
     capf_client_init(&capf, &certs, &ts, &cfg, &net.net, a.mac);
     static struct enroll_glue enroll = {&capf, &certs};

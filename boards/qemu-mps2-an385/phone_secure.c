@@ -58,6 +58,7 @@ void phone_secure_init(struct trust_store *ts, const struct storage *st,
     else
         load_mic(st->flash);
     cert_store_load(&sec.certs, st);
+    tvs_client_set_certs(&sec.tvs, &sec.certs);
     capf_client_init(&sec.capf, &sec.certs, ts, cfg, net, mac);
 }
 
