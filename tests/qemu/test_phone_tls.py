@@ -311,5 +311,9 @@ def test_pregen_in_slices_console_answers(phone, server, keys, daemons, tmp_path
           "assembly, %.1f M one round-trip half" % tuple(int(kinds[i]) / 1e6 for i in range(1, 5)))
     print("[figure] CAPF key generate request -> response, RSA-2048 pre-generated: %.0f us = "
           "%.2f M instructions (target <= 2 M)" % (window, window / 8e3))
+    _, stack, heap = run.exit_line()
+    print("[figure] RAM of this run (RSA-2048 pre-generation, then a CAPF TLS session with the "
+          "MIC as client certificate): heap high-water %d bytes, stack peak %d bytes"
+          % (heap, stack))
     assert int(stats[1]) == int(busy[2])
     assert 0 < window < 250000  # 2 M instructions at 8 ns
