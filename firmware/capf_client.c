@@ -519,23 +519,25 @@ static void pregen_failed(struct capf_client *c, const char *why)
     capf_client_pregen_abort(c);
 }
 
+/* The finished key on its way to the lsckey area (one copy, not per call). */
+static uint8_t pregen_key[CAPF_KEY_DER_MAX];
+static uint8_t pregen_spki[CAPF_SPKI_MAX];
+
 /* Starts a generation; EC keys (under 2 M instructions) are made at once. */
 static int pregen_start(struct capf_client *c)
 {
-    static uint8_t key[CAPF_KEY_DER_MAX];
-    static uint8_t spki[CAPF_SPKI_MAX];
     struct capf_pregen *pg = &c->pregen;
-    size_t kl, sl;
     pg->slices = 0;
     pg->started_ms = hal_monotonic_ms();
     if (c->pregen_spec.type != CAPF_KEY_RSA) {
-        int ok = capf_key_generate(&c->pregen_spec, key, sizeof key, &kl, spki, sizeof spki,
-                                   &sl) == CAPF_OK;
+        size_t kl, sl;
+        int ok = capf_key_generate(&c->pregen_spec, pregen_key, sizeof pregen_key, &kl,
+                                   pregen_spki, sizeof pregen_spki, &sl) == CAPF_OK;
         if (ok)
-            pregen_store(c, key, kl);
+            pregen_store(c, pregen_key, kl);
         else
             pregen_failed(c, "key generation");
-        memset(key, 0, sizeof key);
+        memset(pregen_key, 0, sizeof pregen_key);
         return 0;
     }
     pg->gen = XMALLOC(sizeof *pg->gen, NULL, DYNAMIC_TYPE_RSA);
@@ -554,8 +556,6 @@ static int pregen_start(struct capf_client *c)
 
 int capf_client_idle(struct capf_client *c)
 {
-    static uint8_t key[CAPF_KEY_DER_MAX];
-    static uint8_t spki[CAPF_SPKI_MAX];
     struct capf_pregen *pg = &c->pregen;
     size_t kl = 0, sl = 0;
     if (!c->pregen_enabled || c->connected)
@@ -563,8 +563,9 @@ int capf_client_idle(struct capf_client *c)
     if (!pg->gen) {
         if (pg->stored < 0) { /* once: is a key stored? */
             struct capf_keyspec have;
-            pg->stored = capf_pregen_load(c->cs->st, &have, key, sizeof key, &kl) == 0;
-            memset(key, 0, sizeof key);
+            pg->stored =
+                capf_pregen_load(c->cs->st, &have, pregen_key, sizeof pregen_key, &kl) == 0;
+            memset(pregen_key, 0, sizeof pregen_key);
         }
         if (pg->stored)
             return 0;
@@ -576,17 +577,18 @@ int capf_client_idle(struct capf_client *c)
         return 1;
     case CAPF_RSAGEN_DONE:
         pg->last = pg->gen->stats;
-        if (capf_rsagen_key(pg->gen, key, sizeof key, &kl, spki, sizeof spki, &sl) != 0) {
+        if (capf_rsagen_key(pg->gen, pregen_key, sizeof pregen_key, &kl, pregen_spki,
+                            sizeof pregen_spki, &sl) != 0) {
             pregen_failed(c, "encoding the key");
             return 0;
         }
         capf_client_pregen_abort(c); /* wipes the generator */
-        if (pregen_store(c, key, kl) == 0)
+        if (pregen_store(c, pregen_key, kl) == 0)
             NOT("CAPF", "pre-generation: %u slices, %u candidates (%u refused by trial "
                         "division/gcd/|p-q|), %u Miller-Rabin rounds, at most %u modexp a slice",
                 (unsigned)pg->slices, (unsigned)pg->last.candidates, (unsigned)pg->last.sieved,
                 (unsigned)pg->last.mr_rounds, (unsigned)pg->last.max_step_modexps);
-        memset(key, 0, sizeof key);
+        memset(pregen_key, 0, sizeof pregen_key);
         return 0;
     default:
         pregen_failed(c, pg->gen->why ? pg->gen->why : "error");

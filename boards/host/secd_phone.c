@@ -383,7 +383,6 @@ int main(int argc, char **argv)
     tvs_console_register(&con, &tvs);
     capf_client_register(&capf, &con);
     char buf[512];
-    ssize_t n;
     for (;;) {
         /* Idle work between console lines: the next LSC key is
          * pre-generated one bounded step at a time (at most one modexp),
@@ -391,7 +390,8 @@ int main(int argc, char **argv)
         struct pollfd in = {STDIN_FILENO, POLLIN, 0};
         while (poll(&in, 1, 0) == 0 && capf_client_idle(&capf))
             ;
-        if ((n = read(STDIN_FILENO, buf, sizeof buf)) <= 0)
+        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n <= 0)
             break;
         enum console_result r = console_feed(&con, buf, (size_t)n);
         while (r == CONSOLE_REBOOT) {

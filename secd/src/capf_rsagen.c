@@ -147,14 +147,18 @@ static enum capf_rsagen_result assemble(struct capf_rsagen *g)
     e = e == MP_OKAY ? mp_sub_d(&g->q, 1, q1) : e;
     e = e == MP_OKAY ? mp_mul(p1, q1, phi) : e;
     /* d = (e r)^-1 r mod phi with a random odd r prime to phi. */
-    do {
-        if (e == MP_OKAY && wc_RNG_GenerateBlock(&g->rng, rb, (word32)nb) != 0)
+    while (e == MP_OKAY) {
+        if (wc_RNG_GenerateBlock(&g->rng, rb, (word32)nb) != 0) {
             e = MP_VAL;
+            break;
+        }
         rb[0] &= 0x7F;
         rb[nb - 1] |= 1;
-        e = e == MP_OKAY ? mp_read_unsigned_bin(blind, rb, (word32)nb) : e;
+        e = mp_read_unsigned_bin(blind, rb, (word32)nb);
         e = e == MP_OKAY ? mp_gcd(blind, phi, tmp) : e;
-    } while (e == MP_OKAY && !mp_isone(tmp));
+        if (e == MP_OKAY && mp_isone(tmp))
+            break;
+    }
     e = e == MP_OKAY ? mp_set_int(&k->e, CAPF_RSAGEN_E) : e;
     e = e == MP_OKAY ? mp_mul(blind, &k->e, tmp) : e;
     e = e == MP_OKAY ? mp_invmod(tmp, phi, &k->d) : e;
