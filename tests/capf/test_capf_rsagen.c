@@ -145,7 +145,7 @@ static void check_key(int bits)
     wc_FreeRsaKey(&k);
 }
 
-static struct capf_rsagen gen; /* ~14 KB with SP_INT_BITS 4096: not on the stack */
+static struct capf_rsagen gen; /* 12 KB or more (SP_INT_BITS 4096): not on the stack */
 
 /* ---- tests ----------------------------------------------------------------- */
 
