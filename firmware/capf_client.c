@@ -7,6 +7,7 @@
 
 #include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/types.h>
 
 #include "hal/hal_clock.h"
 #include "trace.h"
@@ -61,6 +62,7 @@ void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust
     snprintf(c->device_name, sizeof c->device_name, "SEP%.12s", mac);
     c->pregen_enabled = 1;
     c->pregen_spec = (struct capf_keyspec){CAPF_KEY_RSA, 2048};
+    c->pregen.stored = -1;
     c->status.reason = -1;
     c->status.auth_type = -1;
 }
@@ -305,8 +307,10 @@ static void on_store(struct capf_client *c, const struct capf_output *out)
     if (ok) {
         NOT("CAPF", "LSC stored with its private key (%u + %u bytes)", (unsigned)out->len,
             (unsigned)c->new_key_len);
-        if (c->new_key_is_pregen)
+        if (c->new_key_is_pregen) {
             storage_erase(c->cs->st, CERT_AREA_NEXT_KEY); /* used: make the next one */
+            c->pregen.stored = 0;
+        }
     } else {
         ERR("CAPF", "storing the LSC failed: the previous certificate is kept");
     }
@@ -481,26 +485,115 @@ int capf_client_set_auth_string(struct capf_client *c, const char *digits)
     return pump(c);
 }
 
-void capf_client_idle(struct capf_client *c)
+void capf_client_pregen_abort(struct capf_client *c)
 {
-    struct capf_keyspec have;
-    static uint8_t key[CAPF_KEY_DER_MAX];
-    static uint8_t spki[CAPF_SPKI_MAX];
-    size_t kl, sl;
-    if (!c->pregen_enabled || c->connected ||
-        capf_pregen_load(c->cs->st, &have, key, sizeof key, &kl) == 0)
+    struct capf_pregen *pg = &c->pregen;
+    if (!pg->gen)
         return;
-    uint32_t t0 = hal_monotonic_ms();
-    if (capf_key_generate(&c->pregen_spec, key, sizeof key, &kl, spki, sizeof spki, &sl) !=
-            CAPF_OK ||
-        capf_pregen_store(c->cs->st, &c->pregen_spec, key, kl) != 0) {
-        ERR("CAPF", "pre-generating the next %s key failed", capf_keyspec_str(&c->pregen_spec));
+    capf_rsagen_free(pg->gen);
+    XFREE(pg->gen, NULL, DYNAMIC_TYPE_RSA);
+    pg->gen = NULL;
+}
+
+static int pregen_store(struct capf_client *c, const uint8_t *key, size_t kl)
+{
+    struct capf_pregen *pg = &c->pregen;
+    if (capf_pregen_store(c->cs->st, &c->pregen_spec, key, kl) != 0) {
+        ERR("CAPF", "storing the pre-generated %s key failed", capf_keyspec_str(&c->pregen_spec));
         c->pregen_enabled = 0;
-    } else {
-        NOT("CAPF", "pre-generated the next %s key in %u ms", capf_keyspec_str(&c->pregen_spec),
-            (unsigned)(hal_monotonic_ms() - t0));
+        return -1;
     }
-    memset(key, 0, sizeof key);
+    pg->stored = 1;
+    pg->done++;
+    pg->took_ms = hal_monotonic_ms() - pg->started_ms;
+    NOT("CAPF", "pre-generated the next %s key in %u ms", capf_keyspec_str(&c->pregen_spec),
+        (unsigned)pg->took_ms);
+    return 0;
+}
+
+static void pregen_failed(struct capf_client *c, const char *why)
+{
+    ERR("CAPF", "pre-generating the next %s key failed: %s", capf_keyspec_str(&c->pregen_spec),
+        why);
+    c->pregen_enabled = 0;
+    capf_client_pregen_abort(c);
+}
+
+/* The finished key on its way to the lsckey area (one copy, not per call). */
+static uint8_t pregen_key[CAPF_KEY_DER_MAX];
+static uint8_t pregen_spki[CAPF_SPKI_MAX];
+
+/* Starts a generation; EC keys (under 2 M instructions) are made at once. */
+static int pregen_start(struct capf_client *c)
+{
+    struct capf_pregen *pg = &c->pregen;
+    pg->slices = 0;
+    pg->started_ms = hal_monotonic_ms();
+    if (c->pregen_spec.type != CAPF_KEY_RSA) {
+        size_t kl, sl;
+        int ok = capf_key_generate(&c->pregen_spec, pregen_key, sizeof pregen_key, &kl,
+                                   pregen_spki, sizeof pregen_spki, &sl) == CAPF_OK;
+        if (ok)
+            pregen_store(c, pregen_key, kl);
+        else
+            pregen_failed(c, "key generation");
+        memset(pregen_key, 0, sizeof pregen_key);
+        return 0;
+    }
+    pg->gen = XMALLOC(sizeof *pg->gen, NULL, DYNAMIC_TYPE_RSA);
+    if (!pg->gen) {
+        pregen_failed(c, "out of memory");
+        return 0;
+    }
+    if (capf_rsagen_init(pg->gen, c->pregen_spec.bits) != 0) {
+        pregen_failed(c, pg->gen->why ? pg->gen->why : "init");
+        return 0;
+    }
+    NOT("CAPF", "pre-generating the next %s key in slices (at most one modexp each)",
+        capf_keyspec_str(&c->pregen_spec));
+    return 1;
+}
+
+int capf_client_idle(struct capf_client *c)
+{
+    struct capf_pregen *pg = &c->pregen;
+    size_t kl = 0, sl = 0;
+    if (!c->pregen_enabled || c->connected)
+        return 0;
+    if (!pg->gen) {
+        if (pg->stored < 0) { /* once: is a key stored? */
+            struct capf_keyspec have;
+            pg->stored =
+                capf_pregen_load(c->cs->st, &have, pregen_key, sizeof pregen_key, &kl) == 0;
+            memset(pregen_key, 0, sizeof pregen_key);
+        }
+        if (pg->stored)
+            return 0;
+        return pregen_start(c);
+    }
+    pg->slices++;
+    switch (capf_rsagen_step(pg->gen)) {
+    case CAPF_RSAGEN_MORE:
+        return 1;
+    case CAPF_RSAGEN_DONE:
+        pg->last = pg->gen->stats;
+        if (capf_rsagen_key(pg->gen, pregen_key, sizeof pregen_key, &kl, pregen_spki,
+                            sizeof pregen_spki, &sl) != 0) {
+            pregen_failed(c, "encoding the key");
+            return 0;
+        }
+        capf_client_pregen_abort(c); /* wipes the generator */
+        if (pregen_store(c, pregen_key, kl) == 0)
+            NOT("CAPF", "pre-generation: %u slices, %u candidates (%u refused by trial "
+                        "division/gcd/|p-q|), %u Miller-Rabin rounds, at most %u modexp a slice",
+                (unsigned)pg->slices, (unsigned)pg->last.candidates, (unsigned)pg->last.sieved,
+                (unsigned)pg->last.mr_rounds, (unsigned)pg->last.max_step_modexps);
+        memset(pregen_key, 0, sizeof pregen_key);
+        return 0;
+    default:
+        pregen_failed(c, pg->gen->why ? pg->gen->why : "error");
+        return 0;
+    }
 }
 
 /* ---- console ---------------------------------------------------------- */
@@ -588,6 +681,18 @@ static enum console_result cmd_capf_status(struct console *con, int argc, char *
     int have = capf_pregen_load(c->cs->st, &ks, key, sizeof key, &kl) == 0;
     memset(key, 0, sizeof key);
     console_print("pre-generated key: %s", have ? capf_keyspec_str(&ks) : "none");
+    const struct capf_pregen *pg = &c->pregen;
+    if (pg->gen)
+        console_print("pre-generation: %s running (%s), %u slices, %u candidates, %u "
+                      "Miller-Rabin rounds so far", capf_keyspec_str(&c->pregen_spec),
+                      capf_rsagen_phase_name(pg->gen->phase), (unsigned)pg->slices,
+                      (unsigned)pg->gen->stats.candidates, (unsigned)pg->gen->stats.mr_rounds);
+    else if (pg->done)
+        console_print("pre-generation: last %s in %u ms, %u slices, %u Miller-Rabin rounds",
+                      capf_keyspec_str(&c->pregen_spec), (unsigned)pg->took_ms,
+                      (unsigned)pg->slices, (unsigned)pg->last.mr_rounds);
+    else
+        console_print("pre-generation: %s", c->pregen_enabled ? "not started" : "off");
     console_print("LSC: %s", cert_store_has_lsc(c->cs) ? "installed" : "not installed");
     return CONSOLE_CONTINUE;
 }

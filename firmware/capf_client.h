@@ -27,6 +27,7 @@
 #include "config.h"
 #include "console.h"
 #include "secd/capf.h"
+#include "secd/capf_rsagen.h"
 #include "secd/tls.h"
 #include "trust_store.h"
 #include "tvs_client.h"
@@ -45,6 +46,16 @@ struct capf_status {
     int used_pregen;
 };
 
+/* Key pre-generation (idle work, one bounded step per capf_client_idle). */
+struct capf_pregen {
+    struct capf_rsagen *gen;    /* the RSA generation running, NULL when none */
+    int stored;                 /* 1: a key is in the lsckey area, 0: none, -1: unknown */
+    uint32_t slices;            /* idle calls of the current (or last) generation */
+    uint32_t started_ms, took_ms;
+    uint32_t done;              /* keys pre-generated since boot */
+    struct capf_rsagen_stats last; /* of the last finished generation */
+};
+
 struct capf_client {
     struct cert_store *cs;
     struct trust_store *ts;
@@ -59,6 +70,7 @@ struct capf_client {
     int peer_refused;           /* the verify rule (or TVS) refused the server */
     int pregen_enabled;
     struct capf_keyspec pregen_spec;
+    struct capf_pregen pregen;
     struct capf_status status;
     uint8_t new_key[CAPF_KEY_DER_MAX]; /* the key of the enrolment in progress */
     size_t new_key_len;
@@ -80,8 +92,15 @@ void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust
 int capf_client_start(struct capf_client *c, const char *host, uint16_t port);
 /* Stores the string (4-16 digits) and resumes a waiting session. */
 int capf_client_set_auth_string(struct capf_client *c, const char *digits);
-/* Idle work: pre-generates the next key pair when none is stored. */
-void capf_client_idle(struct capf_client *c);
+/* Idle work: when no key is stored (and no session runs), one bounded step
+ * of the next key pair's generation (secd/capf_rsagen.h: at most one
+ * modexp); the finished key is stored (lsckey area, atomic). Returns 1
+ * while a generation is under way (call again when idle), 0 when there is
+ * nothing to do. The generation state is allocated once when it starts
+ * and released when it ends. */
+int capf_client_idle(struct capf_client *c);
+/* Stops a generation under way (its work is dropped). */
+void capf_client_pregen_abort(struct capf_client *c);
 /* Registers the console commands (ctx = c). */
 int capf_client_register(struct capf_client *c, struct console *con);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert_store.h"
 #include "console.h"
 
 #include "hal/hal_clock.h"
@@ -256,6 +257,13 @@ static enum ask_result ask_server(struct tvs_client *tc, const struct config_ser
              "server: IP:%s, port:%u; Waiting for it to get connected.",
         s->host, (unsigned)s->port);
     struct secd_tls_config cfg = {.verify = tvs_pin_rule, .verify_ctx = tc};
+    struct cert_pair id;
+    if (tc->certs && cert_store_in_use(tc->certs, "TVS", &id)) {
+        cfg.client_cert = id.cert;
+        cfg.client_cert_len = id.cert_len;
+        cfg.client_key = id.key;
+        cfg.client_key_len = id.key_len;
+    }
     tc->pin_host = s->host;
     tc->pin_refused = 0;
     enum ask_result a = ASK_FAILED;
@@ -407,6 +415,11 @@ static int hook_vouch(void *ctx, const struct secd_header *signer, const uint8_t
     public_key->p = tc->key;
     public_key->len = n;
     return 1;
+}
+
+void tvs_client_set_certs(struct tvs_client *tc, const struct cert_store *cs)
+{
+    tc->certs = cs;
 }
 
 const struct secd_tvs_hook *tvs_client_hook(struct tvs_client *tc)

@@ -87,8 +87,11 @@ struct tvs_stats {
     uint32_t last_exchange_ms; /* connect + handshake + request/response */
 };
 
+struct cert_store;
+
 struct tvs_client {
     const struct tvs_net *net;
+    const struct cert_store *certs; /* TLS client certificate: LSC, else MIC (NULL: none) */
     const struct trust_store *ts;
     const struct storage *st;
     char device_name[SECD_TVS_MAX_DEVICE_NAME + 1]; /* CP-<model>-SEP<MAC> */
@@ -113,6 +116,10 @@ void tvs_client_init(struct tvs_client *tc, const struct tvs_net *net, struct tr
                      const struct storage *st, const char *model, const char *mac);
 /* Takes the server list of an accepted config (and persists it). */
 void tvs_client_set_servers(struct tvs_client *tc, const struct phone_config *cfg);
+/* The phone's certificates: the one in use (LSC, else MIC) is offered as
+ * the TLS client certificate to TVS (sent when the server asks for one;
+ * the reference server does not). */
+void tvs_client_set_certs(struct tvs_client *tc, const struct cert_store *cs);
 /* The hook for trust_store_set_tvs(). */
 const struct secd_tvs_hook *tvs_client_hook(struct tvs_client *tc);
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -366,6 +367,7 @@ int main(int argc, char **argv)
     static struct cert_store certs; /* MIC (read-only) + LSC from flash */
     cert_store_set_mic(&certs, id.cert, id.cert_len, id.key, id.key_len);
     cert_store_load(&certs, &st);
+    tvs_client_set_certs(&tvs, &certs); /* LSC, else MIC, if TVS asks for one */
     static struct capf_client capf;
     capf_client_init(&capf, &certs, &ts, &cfg, &net.net, a.mac);
     static struct enroll_glue enroll = {&capf, &certs};
@@ -380,10 +382,17 @@ int main(int argc, char **argv)
     console_init(&con, &ts, &cfg);
     tvs_console_register(&con, &tvs);
     capf_client_register(&capf, &con);
-    capf_client_idle(&capf); /* pre-generate the next LSC key while idle */
     char buf[512];
-    ssize_t n;
-    while ((n = read(STDIN_FILENO, buf, sizeof buf)) > 0) {
+    for (;;) {
+        /* Idle work between console lines: the next LSC key is
+         * pre-generated one bounded step at a time (at most one modexp),
+         * so a typed line waits for one step at most. */
+        struct pollfd in = {STDIN_FILENO, POLLIN, 0};
+        while (poll(&in, 1, 0) == 0 && capf_client_idle(&capf))
+            ;
+        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n <= 0)
+            break;
         enum console_result r = console_feed(&con, buf, (size_t)n);
         while (r == CONSOLE_REBOOT) {
             NOT("SECD", "reboot requested from the console");

@@ -3,8 +3,10 @@
  * events instead of blocking calls:
  *
  *   loop: NIC frames -> lwIP; lwIP timers; TFTP deadlines; the boot flow
- *         (next file when a download ended); console input; then WFI until
- *         the NIC interrupt (IRQ 13) or the 1 ms SysTick.
+ *         (next file when a download ended); console input; one slice of
+ *         idle work (key pre-generation, --pregen); then WFI until the NIC
+ *         interrupt (IRQ 13) or the 1 ms SysTick (no WFI while idle work
+ *         is pending).
  *
  * Nothing waits inside a step, so lwIP, TFTP and the console all stay
  * responsive. */
@@ -58,6 +60,7 @@ struct phone {
     enum phase phase;
     uint32_t dhcp_start_ms;
     int status;
+    int busy;                    /* idle work pending: do not sleep */
     char line[256];              /* interactive line editing */
     size_t line_len;
 };
@@ -303,8 +306,6 @@ static enum console_result edit_char(struct phone *p, char ch)
 static void step_console(struct phone *p)
 {
     char ch;
-    if (p->args.pregen)
-        phone_secure_pregen(); /* once; see phone_secure.h */
     while (p->phase == PHASE_CONSOLE && hal_console_read(&ch, 1) == 1) {
         enum console_result r = p->args.interactive ? edit_char(p, ch)
                                                     : console_feed(&p->con, &ch, 1);
@@ -371,7 +372,10 @@ static void run(struct phone *p)
         case PHASE_CONSOLE: step_console(p); break;
         case PHASE_EXIT: break;
         }
-        if (p->phase != PHASE_EXIT)
+        /* Idle work (--pregen): one slice of the next LSC key, after the
+         * network and the console had their turn. */
+        p->busy = p->phase == PHASE_CONSOLE && p->args.pregen && phone_secure_pregen();
+        if (p->phase != PHASE_EXIT && !p->busy)
             idle();
     }
 }

@@ -22,7 +22,8 @@ static struct {
     struct cert_store certs;
     struct capf_client capf;
     uint8_t mic[MIC_FLASH_MAX];
-    int pregen_done;
+    uint64_t pregen_max[CAPF_RSAGEN_FAILED + 1]; /* longest slice by phase (ticks) */
+    uint64_t pregen_total;                       /* all slices of the generation */
 } sec;
 
 static void load_mic(const struct hal_flash *f)
@@ -57,6 +58,7 @@ void phone_secure_init(struct trust_store *ts, const struct storage *st,
     else
         load_mic(st->flash);
     cert_store_load(&sec.certs, st);
+    tvs_client_set_certs(&sec.tvs, &sec.certs);
     capf_client_init(&sec.capf, &sec.certs, ts, cfg, net, mac);
 }
 
@@ -82,12 +84,42 @@ void phone_secure_reload(const struct storage *st)
     cert_store_load(&sec.certs, st);
 }
 
-void phone_secure_pregen(void)
+static unsigned long ticks_to_insns(uint64_t ticks);
+
+/* One slice, timed: nothing in a slice sleeps, so under -icount its ticks
+ * are executed instructions (interrupt handlers included). */
+int phone_secure_pregen(void)
 {
-    if (sec.pregen_done)
-        return;
-    sec.pregen_done = 1;
-    capf_client_idle(&sec.capf);
+    const struct capf_pregen *pg = &sec.capf.pregen;
+    uint32_t done = pg->done;
+    int phase = pg->gen ? (int)pg->gen->phase : CAPF_RSAGEN_IDLE;
+    uint64_t t0 = board_uptime_ticks();
+    int more = capf_client_idle(&sec.capf);
+    uint64_t dt = board_uptime_ticks() - t0;
+    sec.pregen_total += dt;
+    if (dt > sec.pregen_max[phase])
+        sec.pregen_max[phase] = dt;
+    if (pg->done != done) {
+        uint64_t *m = sec.pregen_max, top = 0;
+        for (int i = 0; i <= CAPF_RSAGEN_FAILED; i++)
+            top = m[i] > top ? m[i] : top;
+        NOT("CAPF", "pre-generation busy time: longest slice %lu instructions, all %u slices "
+                    "%lu k instructions (-icount shift=3)", ticks_to_insns(top),
+            (unsigned)pg->slices,
+            (unsigned long)(sec.pregen_total * NS_PER_TICK / NS_PER_INSN_SHIFT3 / 1000u));
+        NOT("CAPF", "pre-generation longest slice by kind: candidates %lu, Miller-Rabin %lu, "
+                    "assembly %lu, round trip %lu instructions",
+            ticks_to_insns(m[CAPF_RSAGEN_SEARCH_P] > m[CAPF_RSAGEN_SEARCH_Q]
+                               ? m[CAPF_RSAGEN_SEARCH_P] : m[CAPF_RSAGEN_SEARCH_Q]),
+            ticks_to_insns(m[CAPF_RSAGEN_TEST_P] > m[CAPF_RSAGEN_TEST_Q] ? m[CAPF_RSAGEN_TEST_P]
+                                                                         : m[CAPF_RSAGEN_TEST_Q]),
+            ticks_to_insns(m[CAPF_RSAGEN_ASSEMBLE]),
+            ticks_to_insns(m[CAPF_RSAGEN_CHECK_P] > m[CAPF_RSAGEN_CHECK_Q]
+                               ? m[CAPF_RSAGEN_CHECK_P] : m[CAPF_RSAGEN_CHECK_Q]));
+        memset(sec.pregen_max, 0, sizeof sec.pregen_max);
+        sec.pregen_total = 0;
+    }
+    return more;
 }
 
 /* --- bench https HOST[:PORT] ---------------------------------------------- */

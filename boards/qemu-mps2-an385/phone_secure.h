@@ -38,8 +38,9 @@ void phone_secure_boot_done(const struct phone_config *cfg, int accepted);
 void phone_secure_reload(const struct storage *st);
 /* Registers the TVS, CAPF and bench console commands. */
 void phone_secure_console(struct console *con);
-/* Idle work: pre-generates the next LSC key pair when enabled and none is
- * stored (blocking for the generation time, see README). */
-void phone_secure_pregen(void);
+/* Idle work: one bounded slice of the next LSC key pair's pre-generation
+ * (at most one modexp, capf_client_idle). 1 while a generation is under
+ * way (the loop then does not sleep), 0 when there is nothing to do. */
+int phone_secure_pregen(void);
 
 #endif

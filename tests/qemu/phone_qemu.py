@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +191,78 @@ class Qemu:
         assert err == "", "QEMU wrote to stderr: %s" % err
         run.check_format()
         return run
+
+    def console(self, server=None, extra=(), timeout=BOOT_TIMEOUT_S):
+        """An interactive run: `with phone.console(srv) as con:` then
+        con.send(line) / con.wait_for(regex) while the phone runs (lines
+        are typed when the test decides, not all before the boot);
+        con.run (a Run) after `quit`."""
+        port = server.port if server else None
+        return QemuConsole(self.argv(port, once=False, extra=extra), self.workdir, timeout)
+
+
+class QemuConsole:
+    """QEMU with UART0 on a pipe written line by line."""
+
+    def __init__(self, argv, cwd, timeout):
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.timeout, self.start, self.out, self.run = timeout, time.monotonic(), [], None
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            with self._cond:
+                self.out.append(raw.decode(errors="replace").rstrip("\r\n"))
+                self._cond.notify_all()
+
+    def send(self, line):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+
+    def wait_for(self, pattern, timeout=None):
+        """Waits for a line (trace message or console output) matching the
+        regex; returns its index in self.out and the match."""
+        rx = re.compile(pattern)
+
+        def seen():
+            for i, line in enumerate(self.out):
+                m = TRACE_RE.match(line)
+                m = rx.search(m[8] if m else line)
+                if m:
+                    return i, m
+            return None
+
+        with self._cond:
+            hit = self._cond.wait_for(seen, timeout or self.timeout)
+        assert hit, "no %r in:\n%s" % (pattern, "\n".join(self.out))
+        return hit
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            rc = self.proc.wait(0 if exc[0] else self.timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self._reader.join(5)
+        err = self.proc.stderr.read().decode(errors="replace")
+        for f in (self.proc.stdin, self.proc.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+        out = "\n".join(self.out)
+        print(out)
+        self.run = Run.parse(rc, out, time.monotonic() - self.start)
+        if exc[0] is None:
+            assert err == "", "QEMU wrote to stderr: %s" % err
+            self.run.check_format()
+        return False
 
 
 def pem_blocks(text):

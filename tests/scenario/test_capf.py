@@ -88,15 +88,40 @@ def install(phone, server, capfd, mic, *args):
 
 
 def test_install_null_string_rsa_pregenerated(secure_phone, server, capfd, mic):
-    capf, run, certs = install(secure_phone, server, capfd, mic, "--auth", 2)
+    """The console pre-generates the RSA-2048 key in slices while idle; the
+    console answers in between (`capf status` shows the generation running,
+    before it has ended); the key generate request is then answered at once
+    with it, without `request in progress`."""
+    capf = capfd("--op", "install", "--auth", 2)
+    with secure_phone.console(server, extra=mic) as con:
+        con.wait_for(r"^pre-generating the next RSA-2048 key in slices")
+        con.send("capf status")
+        con.wait_for(r"^pre-generated the next RSA-2048 key in \d+ ms$", timeout=60)
+        con.send("capf start " + capf.addr)
+        con.wait_for(r"^session ended: ")
+        con.send("show cert")
+        con.send("quit")
+    run = con.run
+    status = [line for line in run.console if line.startswith("pre-generation: ")]
+    assert status and re.match(r"^pre-generation: RSA-2048 running \(.*\), \d+ slices, \d+ "
+                               r"candidates, \d+ Miller-Rabin rounds so far$", status[0]), status
+    # the answer came while the generation ran: its line is before the end
+    out = run.stdout.splitlines()
+    answered = next(i for i, line in enumerate(out) if line.startswith("pre-generation: RSA"))
+    ended = next(i for i, line in enumerate(out) if "pre-generated the next RSA-2048" in line)
+    assert answered < ended
+    run.expect(r"^pre-generation: \d+ slices, \d+ candidates \(\d+ refused by trial "
+               r"division/gcd/\|p-q\|\), \d+ Miller-Rabin rounds, at most 1 modexp a slice$",
+               module="CAPF")
+    run.expect(r"^key generate request RSA-2048: using the pre-generated key$", module="CAPF")
+    run.expect(r"^session ended: LSC installed$", module="CAPF")
+    assert "request in progress" not in capf.text()
+    certs = show_cert(run)
+    assert certs["in_use"] == "LSC"
+    assert certs["LSC"]["MD5"] == hashlib.md5(capf.issued()).hexdigest()
     assert "CN=" + DEVICE in certs["LSC"]["subject"].replace("/", ",")
     assert "CAPF-" in certs["LSC"]["issuer"]
     assert certs["MIC"]["installed"]
-    # The console pre-generated the RSA-2048 key while idle: the key
-    # generate request is answered at once, without `request in progress`.
-    run.expect(r"^pre-generated the next RSA-2048 key in \d+ ms$", module="CAPF")
-    run.expect(r"^key generate request RSA-2048: using the pre-generated key$", module="CAPF")
-    assert "request in progress" not in capf.text()
     assert re.search(r"auth response: device=%s reason=1 password=''" % DEVICE, capf.text())
     # the TLS client certificate was the MIC (no LSC yet)
     assert "client certificate: " in capf.text() and "CP-8845-SEP" in capf.text()

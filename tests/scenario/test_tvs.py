@@ -399,3 +399,52 @@ def test_verify_https_tvs_unreachable(itl_phone, server, tvsd):
 
     line = next(x for x in run.console if x.startswith("verify https"))
     assert "NOT TRUSTED, decided by TVS: no TVS server could be asked securely" in line, line
+
+
+# -- the phone's certificate towards TVS (B8: LSC, else MIC) --
+
+def test_tvs_sees_mic_then_lsc(phone, server, tftp_tree, cluster, tvsd, cluster_dir, tmp_path):
+    """A TVS that asks for a client certificate (tvsd --client-cert; the
+    reference server asks none) sees the MIC before a CAPF install and the
+    LSC after it, in the same console session."""
+    from test_capf import Capfd, show_cert
+    tftp_tree.drop_ctl()
+    tvs = tvsd("--client-cert", "--vouch", "tomcat=7", "--vouch", REGEN + "=7")
+    serve_config(tftp_tree, cluster, [tvs.port])
+    mic = ("--mic", str(_keys_of(cluster_dir) / "mic.pem"))
+    first = phone.boot(server, extra=mic)
+    assert first.rc == 0, first.stdout
+    # two HTTPS servers with certificates only TVS knows: each one a TVS
+    # request (the second is not answered from the TVS cache)
+    before, after = tvsd("--https", "tomcat"), tvsd("--https", REGEN)
+    capf = Capfd(_keys_of(cluster_dir), tmp_path / "capf", "--op", "install", "--auth", 0,
+                 "--key-type", "ec", "--curve", 0)
+    try:
+        run = phone.boot(server, extra=mic, timeout=60, commands=[
+            "verify https 127.0.0.1:%d" % before.port, "show cert",
+            "capf start " + capf.addr,
+            "verify https 127.0.0.1:%d" % after.port, "show cert"])
+        capf.text()
+    finally:
+        capf.stop()
+    verdicts = [line for line in run.console if line.startswith("verify https")]
+    assert len(verdicts) == 2 and all("TRUSTED, decided by TVS (" in v for v in verdicts), (
+        verdicts, tvs.log, run.stdout)
+    run.expect(r"^session ended: LSC installed$", module="CAPF")
+    run.expect(r"^-PXY_NO_LSC: No LSC for \[TVS\], will try MIC$", level="WRN", module="SECD")
+    run.expect(r"^-PXY_CERT: \[TVS\], cert \[LSC\]$", module="SECD")
+    # show cert before and after: the MIC's and the LSC's MD5
+    outs = [i for i, line in enumerate(run.console) if line.startswith("certificate in use:")]
+    assert len(outs) == 2, run.console
+
+    class Part:
+        def __init__(self, lines):
+            self.console = lines
+            self.stdout = "\n".join(lines)
+
+    mic_md5 = show_cert(Part(run.console[outs[0]:outs[1]]))["MIC"]["MD5"]
+    lsc_md5 = show_cert(Part(run.console[outs[1]:]))["LSC"]["MD5"]
+    seen = [line for line in tvs.log if line.startswith("client certificate: ")]
+    assert len(seen) == 2, tvs.log
+    assert seen[0].endswith("md5 " + mic_md5) and "CP-8845-SEP" in seen[0], seen
+    assert seen[1].endswith("md5 " + lsc_md5) and "CN=SEP" in seen[1], seen

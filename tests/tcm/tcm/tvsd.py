@@ -3,11 +3,15 @@ HTTPS server, for the phone's TVS client tests (wire-formats section 4).
 
   python3 -m tcm.tvsd --keys KEYS [--cert tvs] [--port 0]
                       [--vouch NAME=ROLE[,ROLE...][:TTL]]... [--fault F]
-                      [--tls 1.2|1.0] [--ciphers OPENSSL-LIST] [-v]
+                      [--tls 1.2|1.0] [--ciphers OPENSSL-LIST] [--client-cert] [-v]
   python3 -m tcm.tvsd --keys KEYS --https tomcat [--port 0]
 
 TVS mode: TLS (Python's ssl module, TLS 1.2 by default) with the
-certificate KEYS/<cert>.crt; no client certificate is asked for. Each
+certificate KEYS/<cert>.crt; no client certificate is asked for (the
+reference server asks none) unless --client-cert: then one is requested
+(optional; verified against KEYS/capf.crt, the LSC issuer, and
+KEYS/mfg_ca.crt, the MIC issuer) and logged per connection with -v:
+`client certificate: SUBJECT md5 HEX` or `client certificate: none`. Each
 connection may carry several verify requests. A request's certificate is
 looked up in the table given by --vouch (PKI identity names of KEYS, e.g.
 `--vouch callmanager_regen=0,2 --vouch tomcat=7:60`): known certificates
@@ -52,7 +56,7 @@ MAX_BODY = 65535
 FAULTS = ("stall", "stall-accept", "no-tls", "reset", "garbage", "oversized",
           "close-mid", "wrong-session", "invalid")
 COUNTERS = ("connections", "handshakes", "handshake_failures", "requests", "vouched",
-            "unknown", "faults", "https_requests")
+            "unknown", "faults", "https_requests", "client_certs", "no_client_cert")
 
 
 def tlv(tag, value):
@@ -123,7 +127,7 @@ class Counters:
             return dict(self._c)
 
 
-def server_context(keys, cert, tls="1.2", ciphers=None):
+def server_context(keys, cert, tls="1.2", ciphers=None, client_cert=False):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     version = {"1.2": ssl.TLSVersion.TLSv1_2, "1.0": ssl.TLSVersion.TLSv1}[tls]
     if tls == "1.0":
@@ -134,16 +138,32 @@ def server_context(keys, cert, tls="1.2", ciphers=None):
     keys = Path(keys)
     ctx.load_cert_chain(str(keys / (cert + ".crt")), str(keys / (cert + ".key")))
     ctx.verify_mode = ssl.CERT_NONE  # no client certificate
+    if client_cert:  # asked for, optional: the phone's LSC or MIC
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        for ca in ("capf", "mfg_ca"):
+            if (keys / (ca + ".crt")).exists():
+                ctx.load_verify_locations(str(keys / (ca + ".crt")))
     return ctx
+
+
+def describe_client_cert(conn):
+    """`SUBJECT md5 HEX` of the client certificate, or `none`."""
+    der = conn.getpeercert(binary_form=True)
+    if not der:
+        return "none"
+    from cryptography import x509
+    subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()
+    return "%s md5 %s" % (subject, hashlib.md5(der).hexdigest())
 
 
 class Server:
     """TVS (or HTTPS) server on 127.0.0.1, one thread per connection."""
 
     def __init__(self, keys, cert="tvs", port=0, vouch=(), fault=None, tls="1.2",
-                 ciphers=None, https=False, log=None):
+                 ciphers=None, https=False, log=None, client_cert=False):
         self.keys = Path(keys)
-        self.ctx = server_context(keys, cert, tls, ciphers)
+        self.client_cert = client_cert
+        self.ctx = server_context(keys, cert, tls, ciphers, client_cert)
         self.table = {}
         for name, roles, ttl in vouch:
             der = ssl.PEM_cert_to_DER_cert((self.keys / (name + ".crt")).read_text())
@@ -226,6 +246,10 @@ class Server:
             self._conns.append(conn)
             self.counters.add("handshakes")
             self._say("TLS %s %s from %s:%d" % (conn.version(), conn.cipher()[0], *peer))
+            if self.client_cert:
+                who = describe_client_cert(conn)
+                self.counters.add("client_certs" if who != "none" else "no_client_cert")
+                self._say("client certificate: " + who)
             if self.https:
                 self._serve_https(conn)
             else:
@@ -319,6 +343,8 @@ def main(argv=None):
     p.add_argument("--tls", choices=("1.2", "1.0"), default="1.2")
     p.add_argument("--ciphers", help="OpenSSL cipher list, e.g. AES256-SHA")
     p.add_argument("--https", metavar="NAME", help="HTTPS server presenting NAME instead")
+    p.add_argument("--client-cert", action="store_true",
+                   help="ask for a client certificate (optional) and log it")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
 
@@ -327,7 +353,8 @@ def main(argv=None):
 
     srv = Server(a.keys, cert=a.https or a.cert, port=a.port,
                  vouch=[parse_vouch(v) for v in a.vouch], fault=a.fault, tls=a.tls,
-                 ciphers=a.ciphers, https=bool(a.https), log=log if a.verbose else None)
+                 ciphers=a.ciphers, https=bool(a.https), log=log if a.verbose else None,
+                 client_cert=a.client_cert)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
