@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from . import files, parse, pki, tftpc, tftpd, tree
+from .out import say
 
 
 def _hostport(text):
@@ -60,7 +61,7 @@ def _faults(a):
 
 def cmd_serve(a):
     def log(line):
-        print(line, flush=True)
+        say(line)
 
     server = tftpd.TftpServer(a.root, port=a.port, faults=_faults(a),
                               timeout=a.timeout, retries=a.retries,
@@ -69,10 +70,10 @@ def cmd_serve(a):
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     server.start()
-    print("listening on 127.0.0.1:%d" % server.port, flush=True)
+    say("listening on 127.0.0.1:%d" % server.port)
     done.wait()
     server.stop()
-    print("counters: %s" % json.dumps(server.stats(), sort_keys=True), flush=True)
+    say("counters: %s" % json.dumps(server.stats(), sort_keys=True))
     return 0
 
 

@@ -53,6 +53,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from .out import say
 
 BIND_ADDR = "127.0.0.1"
 PROTOCOL_ID, VERSION = 85, 3
@@ -435,17 +436,17 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     def log(line):
-        print(line, flush=True)
+        say(line)
 
     srv = Server(a.keys, a.cert, a.port, a.op, a.auth, a.password, a.device, a.key_type,
                  a.key_size, a.curve, a.fault, a.slow, a.out, log if a.v else None).start()
-    print("listening on %s:%d" % (BIND_ADDR, srv.port), flush=True)
+    say("listening on %s:%d" % (BIND_ADDR, srv.port))
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
     done.wait()
     srv.stop()
-    print("counters: " + json.dumps(srv.counters.snapshot()), flush=True)
+    say("counters: " + json.dumps(srv.counters.snapshot()))
     return 0
 
 

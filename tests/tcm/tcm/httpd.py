@@ -38,6 +38,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from .out import say
 
 BIND_ADDR = "127.0.0.1"
 MAX_REQUEST_HEAD = 8192
@@ -314,17 +315,17 @@ def main(argv=None):
                         missing=a.missing, only=a.only)
 
     def log(line):
-        print(line, flush=True)
+        say(line)
 
     server = HttpServer(a.root, port=a.port, faults=faults, log=log if a.verbose else None)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     server.start()
-    print("listening on %s" % server.addr, flush=True)
+    say("listening on %s" % server.addr)
     done.wait()
     server.stop()
-    print("counters: %s" % json.dumps(server.stats(), sort_keys=True), flush=True)
+    say("counters: %s" % json.dumps(server.stats(), sort_keys=True))
     return 0
 
 

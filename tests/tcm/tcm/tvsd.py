@@ -47,6 +47,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from .out import say
 
 BIND_ADDR = "127.0.0.1"
 PROTOCOL_ID, VERSION = 87, 1
@@ -349,7 +350,7 @@ def main(argv=None):
     a = p.parse_args(argv)
 
     def log(line):
-        print(line, flush=True)
+        say(line)
 
     srv = Server(a.keys, cert=a.https or a.cert, port=a.port,
                  vouch=[parse_vouch(v) for v in a.vouch], fault=a.fault, tls=a.tls,
@@ -359,10 +360,10 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     srv.start()
-    print("listening on %s:%d" % (BIND_ADDR, srv.port), flush=True)
+    say("listening on %s:%d" % (BIND_ADDR, srv.port))
     done.wait()
     srv.stop()
-    print("counters: %s" % json.dumps(srv.stats(), sort_keys=True), flush=True)
+    say("counters: %s" % json.dumps(srv.stats(), sort_keys=True))
     return 0
 
 
