@@ -130,12 +130,12 @@ void tvs_client_set_servers(struct tvs_client *tc, const struct phone_config *cf
  * 1 by certificate, 2 by hash, 0 if none. */
 static int find_in_tl(const struct secd_tl *tl, uint16_t role, const uint8_t *der, size_t len)
 {
-    struct secd_rec_iter it;
+    struct secd_tl_iter it;
     struct secd_record r;
     if (!tl)
         return 0;
-    secd_records_begin(&it, tl->data, tl->len, &tl->hdr);
-    while (secd_records_next(&it, &r) == SECD_OK && r.length) {
+    secd_tl_records_begin(&it, tl);
+    while (secd_tl_records_next(&it, &r) == SECD_OK && r.length) {
         if (!r.has_role || r.role != role)
             continue;
         int m = secd_tvs_record_matches(&r, der, len);
