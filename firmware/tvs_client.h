@@ -113,6 +113,9 @@ void tvs_client_init(struct tvs_client *tc, const struct tvs_net *net, struct tr
                      const struct storage *st, const char *model, const char *mac);
 /* Takes the server list of an accepted config (and persists it). */
 void tvs_client_set_servers(struct tvs_client *tc, const struct phone_config *cfg);
+/* The session for an HTTPS server a console command talks to (`verify
+ * https`, the QEMU board's `bench https`): one, statically allocated. */
+struct secd_tls *tvs_console_https_session(void);
 /* The hook for trust_store_set_tvs(). */
 const struct secd_tvs_hook *tvs_client_hook(struct tvs_client *tc);
 
