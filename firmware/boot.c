@@ -196,7 +196,7 @@ static void take_trust_list(struct boot *b, enum secd_kind kind)
             hex);
         return;
     }
-    e = trust_store_install_staged(b->ts, kind, BOOT_STAGING_AREA, len);
+    e = trust_store_install_staged(b->ts, kind, b->staged_off, len);
     if (e != SECD_OK) {
         ERR("SECD", "EROR:%s %s not installed: %s (previous list kept)", what, b->request,
             secd_err_reason(e));

@@ -127,21 +127,14 @@ enum secd_err trust_store_install(struct trust_store *ts, enum secd_kind kind,
 
 /* Copies the staged copy into the list's area; nothing is visible before
  * the commit (storage_write_commit writes the header last). */
-static enum storage_status copy_area(struct trust_store *ts, const char *to, const char *from,
+static enum storage_status copy_area(struct trust_store *ts, const char *to, uint32_t from_off,
                                      size_t len)
 {
-    size_t have;
-    uint32_t off;
-    enum storage_status s = storage_stat(ts->st, from, &have, &off);
-    if (s != STORAGE_OK)
-        return s;
-    if (have != len)
-        return STORAGE_CORRUPT;
     struct storage_writer w;
-    s = storage_write_begin(&w, ts->st, to);
+    enum storage_status s = storage_write_begin(&w, ts->st, to);
     for (size_t pos = 0; s == STORAGE_OK && pos < len; pos += sizeof ts->file_buf) {
         size_t n = len - pos < sizeof ts->file_buf ? len - pos : sizeof ts->file_buf;
-        s = storage_read_at(ts->st, off, (uint32_t)pos, ts->file_buf, n);
+        s = storage_read_at(ts->st, from_off, (uint32_t)pos, ts->file_buf, n);
         if (s == STORAGE_OK)
             s = storage_write_chunk(&w, ts->file_buf, n);
     }
@@ -149,13 +142,13 @@ static enum storage_status copy_area(struct trust_store *ts, const char *to, con
 }
 
 enum secd_err trust_store_install_staged(struct trust_store *ts, enum secd_kind kind,
-                                         const char *from, size_t len)
+                                         uint32_t from_off, size_t len)
 {
     if (kind == SECD_KIND_SIGNED)
         return SECD_ERR_MALFORMED;
     if (len > TRUST_LIST_MAX)
         return SECD_ERR_TOO_LARGE;
-    return reload_after(ts, kind, copy_area(ts, area_of(kind), from, len));
+    return reload_after(ts, kind, copy_area(ts, area_of(kind), from_off, len));
 }
 
 int trust_store_erase(struct trust_store *ts, const char *which)

@@ -58,11 +58,12 @@ int trust_store_load(struct trust_store *ts, const struct storage *st);
  * storage failure: the previous list stays installed). */
 enum secd_err trust_store_install(struct trust_store *ts, enum secd_kind kind,
                                   const uint8_t *data, size_t len);
-/* Installs a list that secd accepted from its staged copy: the newest copy
- * of storage area `from` (len bytes) is copied into the list's area with
- * the atomic writer. Same results as trust_store_install. */
+/* Installs a list that secd accepted from its staged copy: len bytes at
+ * flash data offset from_off (the committed copy storage_stat found in the
+ * staging area, whose checksums it checked) are copied into the list's
+ * area with the atomic writer. Same results as trust_store_install. */
 enum secd_err trust_store_install_staged(struct trust_store *ts, enum secd_kind kind,
-                                         const char *from, size_t len);
+                                         uint32_t from_off, size_t len);
 /* MD5 of len bytes at flash data offset `off` (read through ts->file_buf).
  * Returns 0, or -1 on a read error. */
 int trust_store_md5_at(struct trust_store *ts, uint32_t off, size_t len, uint8_t md5[16]);

@@ -145,9 +145,18 @@ static int list_is(const struct trust_list_slot *s, const struct list_ref *old,
 
 /* CTL and ITL updates take the boot flow's path: the download is in the
  * staging area (firmware/boot.c) and is copied from there. */
+static uint32_t staged_at(size_t want)
+{
+    size_t len;
+    uint32_t off;
+    assert_int_equal(storage_stat(&img.st, BOOT_STAGING_AREA, &len, &off), STORAGE_OK);
+    assert_int_equal(len, want);
+    return off;
+}
+
 static void install_ctl(void)
 {
-    (void)trust_store_install_staged(&ts, SECD_KIND_CTL, BOOT_STAGING_AREA, ctl_new.len);
+    (void)trust_store_install_staged(&ts, SECD_KIND_CTL, staged_at(ctl_new.len), ctl_new.len);
 }
 
 static void check_ctl(int done)
@@ -161,7 +170,7 @@ static void check_ctl(int done)
 
 static void install_itl(void)
 {
-    (void)trust_store_install_staged(&ts, SECD_KIND_ITL, BOOT_STAGING_AREA, itl_new.len);
+    (void)trust_store_install_staged(&ts, SECD_KIND_ITL, staged_at(itl_new.len), itl_new.len);
 }
 
 static void check_itl(int done)
