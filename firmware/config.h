@@ -41,7 +41,7 @@
  * on a 64-bit host (where the 300-name test runs). A config that needs
  * more is refused cleanly ("out of memory"), never parsed in part. */
 #ifndef CONFIG_ARENA_SIZE
-#define CONFIG_ARENA_SIZE (6144u * (unsigned)sizeof(void *))
+#define CONFIG_ARENA_SIZE ((unsigned)(sizeof(void *) * 6144u))
 #endif
 
 #define CONFIG_TVS_DEFAULT_PORT 2445
