@@ -198,8 +198,10 @@ enum secd_err secd_tl_records_next(struct secd_tl_iter *it, struct secd_record *
         return SECD_OK; /* end */
     size_t remain = tl->len - it->pos;
     size_t want = remain < 5 ? remain : 5;
-    if (want > src->cap || src->read(src->ctx, (uint32_t)it->pos, src->buf, want) != 0)
-        return want > src->cap ? SECD_ERR_TOO_LARGE : SECD_ERR_CRYPTO;
+    if (src->cap < 5)
+        return SECD_ERR_TOO_LARGE; /* not even a record's length field */
+    if (src->read(src->ctx, (uint32_t)it->pos, src->buf, want) != 0)
+        return SECD_ERR_CRYPTO;
     if (want == 5 && src->buf[0] == R_LENGTH && be16(src->buf + 1) == 2) {
         size_t rec_len = be16(src->buf + 3);
         if (rec_len > 5)
