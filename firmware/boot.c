@@ -79,8 +79,6 @@ void boot_data_restart(struct boot *b)
 {
     b->received = 0;
     b->sink_failed = 0;
-    if (!in_config_phase(b))
-        return;
     secd_stream_begin(&b->stream);
     enum storage_status s = storage_write_begin(&b->stage, b->ts->st, BOOT_STAGING_AREA);
     if (s != STORAGE_OK) {
@@ -96,16 +94,13 @@ int boot_data(struct boot *b, uint32_t offset, const uint8_t *p, size_t n)
         return -1;
     }
     b->received += (uint32_t)n;
-    if (!in_config_phase(b)) {
-        if (b->received > sizeof b->tl) {
-            b->sink_failed = 1; /* over the trust store's size: refused at the end */
-            return -1;
-        }
-        memcpy(b->tl + offset, p, n);
-        return 0;
+    if (!in_config_phase(b) && b->received > TRUST_LIST_MAX) {
+        b->sink_failed = 1; /* over the trust store's size: refused at the end */
+        return -1;
     }
     /* Every byte goes through the signature hash and on to flash; nothing
-     * is parsed before the signature verified. */
+     * is parsed (a config) or installed (a trust list) before the signature
+     * verified. */
     if (secd_stream_update(&b->stream, p, n) == SECD_ERR_TOO_LARGE ||
         storage_write_chunk(&b->stage, p, n) != STORAGE_OK) {
         b->sink_failed = 1;
@@ -148,20 +143,38 @@ static int commit_staged(struct boot *b)
     return 0;
 }
 
-/* Installs a downloaded CTL or ITL if the trust state allows it (B2). */
+/* secd's reader of the staged download (a trust list being checked). */
+static int read_staged_tl(void *ctx, uint32_t off, uint8_t *buf, size_t n)
+{
+    const struct boot *b = ctx;
+    if (off > b->received || n > b->received - off)
+        return -1;
+    return storage_read_at(b->ts->st, b->staged_off, off, buf, n) == STORAGE_OK ? 0 : -1;
+}
+
+/* Installs a downloaded CTL or ITL if the trust state allows it (B2). It
+ * streamed through the signature hash into the staging area; secd walks
+ * its records from there, one at a time, and an accepted list is copied
+ * from staging into its own area (atomic replace). */
 static void take_trust_list(struct boot *b, enum secd_kind kind)
 {
-    const uint8_t *data = b->tl;
     size_t len = b->received;
-    if (b->sink_failed) {
+    const char *what = kind == SECD_KIND_CTL ? "CTL" : "ITL";
+    size_t staged_len = 0;
+    if (b->sink_failed || storage_write_commit(&b->stage) != STORAGE_OK ||
+        storage_stat(b->ts->st, BOOT_STAGING_AREA, &staged_len, &b->staged_off) != STORAGE_OK ||
+        staged_len != len) {
         ERR("SECD", "EROR:verifyFile: %s %s refused: %s - Trust List verification failed",
-            kind == SECD_KIND_CTL ? "CTL" : "ITL", b->request, secd_err_reason(SECD_ERR_TOO_LARGE));
+            what, b->request,
+            len > TRUST_LIST_MAX ? secd_err_reason(SECD_ERR_TOO_LARGE)
+                                 : "could not be staged in flash");
         b->trust_list_failed = 1;
         return;
     }
-    const char *what = kind == SECD_KIND_CTL ? "CTL" : "ITL";
+    struct secd_tl_source src = {b, read_staged_tl, b->ts->file_buf, sizeof b->ts->file_buf};
     struct secd_decision d;
-    enum secd_err e = secd_check_file(&b->ts->trust, kind, data, len, b->request, &d);
+    enum secd_err e =
+        secd_stream_finish_tl(&b->stream, &b->ts->trust, kind, &src, b->request, &d);
     if (e != SECD_OK) {
         ERR("SECD", "EROR:verifyFile: %s %s refused: %s - Trust List verification failed",
             what, b->request, secd_err_reason(e));
@@ -171,14 +184,19 @@ static void take_trust_list(struct boot *b, enum secd_kind kind)
     const struct trust_list_slot *slot = kind == SECD_KIND_CTL ? &b->ts->ctl : &b->ts->itl;
     uint8_t md5[16];
     char hex[33];
-    secd_md5(data, len, md5);
+    if (trust_store_md5_at(b->ts, b->staged_off, len, md5) != 0) {
+        ERR("SECD", "EROR:%s %s not installed: %s (previous list kept)", what, b->request,
+            "staged copy unreadable");
+        b->trust_list_failed = 1;
+        return;
+    }
     secd_hex(md5, sizeof md5, hex);
     if (slot->present && slot->len == len && memcmp(slot->md5, md5, 16) == 0) {
         NOT("SECD", "verifyFile: verify SUCCESS <%s> (%s unchanged, MD5 %s)", b->request, what,
             hex);
         return;
     }
-    e = trust_store_install(b->ts, kind, data, len);
+    e = trust_store_install_staged(b->ts, kind, b->staged_off, len);
     if (e != SECD_OK) {
         ERR("SECD", "EROR:%s %s not installed: %s (previous list kept)", what, b->request,
             secd_err_reason(e));

@@ -64,10 +64,12 @@ struct boot_params {
     void *enroll_ctx;
 };
 
-/* Configs are staged in this storage area while they download: the signed
- * bytes go to flash through the signature hash, and are read back (parsed,
- * or decrypted and parsed) only once the signature verified. RAM use does
- * not grow with the file size; the plaintext is never stored. */
+/* Every download is staged in this storage area: the signed bytes go to
+ * flash through the signature hash. A config is read back (parsed, or
+ * decrypted and parsed) only once the signature verified; a trust list is
+ * checked record by record from there and, accepted, copied into its own
+ * area. RAM use does not grow with the file size; the plaintext of an
+ * encrypted config is never stored. */
 #define BOOT_STAGING_AREA "staging"
 #define BOOT_STAGING_SIZE (SECD_MAX_FILE_SIZE + STORAGE_HEADER_SIZE)
 
@@ -85,7 +87,7 @@ struct boot {
     /* the download in progress */
     uint32_t received;
     int sink_failed;            /* too large for its buffer, or staging failed */
-    uint8_t tl[TRUST_LIST_MAX]; /* a trust list (verified from RAM) */
+    uint32_t staged_off;        /* flash offset of the committed staged copy */
     struct storage_writer stage;
     struct secd_stream stream;
 };

@@ -87,12 +87,12 @@ static int record_names_cert(const struct secd_record *r, const uint8_t *der, si
 /* Is der the certificate of a CAPF record of this trust list? */
 static int list_has_capf(const struct secd_tl *tl, const uint8_t *der, size_t len)
 {
-    struct secd_rec_iter it;
+    struct secd_tl_iter it;
     struct secd_record r;
     if (!tl)
         return 0;
-    secd_records_begin(&it, tl->data, tl->len, &tl->hdr);
-    while (secd_records_next(&it, &r) == SECD_OK && r.length)
+    secd_tl_records_begin(&it, tl);
+    while (secd_tl_records_next(&it, &r) == SECD_OK && r.length)
         if (r.has_role && r.role == SECD_ROLE_CAPF && record_names_cert(&r, der, len))
             return 1;
     return 0;

@@ -17,17 +17,25 @@
 static const uint8_t blob_magic[4] = {'L', 'S', 'C', '1'};
 #define BLOB_HEADER 8u
 
-size_t cert_store_encode(uint8_t *out, size_t cap, const uint8_t *cert, size_t cert_len,
-                         const uint8_t *key, size_t key_len)
+/* The blob's header; returns 0 when the sizes cannot be stored. */
+static int cert_store_encode_header(uint8_t out[BLOB_HEADER], size_t cert_len, size_t key_len)
 {
     if (!cert_len || !key_len || cert_len > CERT_DER_MAX || key_len > CERT_KEY_MAX ||
-        BLOB_HEADER + cert_len + key_len > cap)
+        BLOB_HEADER + cert_len + key_len > CERT_LSC_BLOB_MAX)
         return 0;
     memcpy(out, blob_magic, 4);
     out[4] = (uint8_t)(cert_len >> 8);
     out[5] = (uint8_t)cert_len;
     out[6] = (uint8_t)(key_len >> 8);
     out[7] = (uint8_t)key_len;
+    return 1;
+}
+
+size_t cert_store_encode(uint8_t *out, size_t cap, const uint8_t *cert, size_t cert_len,
+                         const uint8_t *key, size_t key_len)
+{
+    if (BLOB_HEADER + cert_len + key_len > cap || !cert_store_encode_header(out, cert_len, key_len))
+        return 0;
     memcpy(out + BLOB_HEADER, cert, cert_len);
     memcpy(out + BLOB_HEADER + cert_len, key, key_len);
     return BLOB_HEADER + cert_len + key_len;
@@ -72,11 +80,22 @@ void cert_store_set_mic(struct cert_store *cs, const uint8_t *cert, size_t cert_
 int cert_store_install_lsc(struct cert_store *cs, const uint8_t *cert, size_t cert_len,
                            const uint8_t *key, size_t key_len)
 {
-    static uint8_t staged[CERT_LSC_BLOB_MAX]; /* cs->blob backs the current LSC */
-    size_t n = cert_store_encode(staged, sizeof staged, cert, cert_len, key, key_len);
-    if (!n)
+    /* The blob (cert_store_encode's format) goes to flash in its three
+     * pieces through the atomic writer: no RAM copy of it (cs->blob backs
+     * the current LSC until the reload). */
+    uint8_t head[BLOB_HEADER];
+    if (!cert_store_encode_header(head, cert_len, key_len))
         return -1;
-    enum storage_status s = storage_replace(cs->st, CERT_AREA_LSC, staged, n);
+    struct storage_writer w;
+    enum storage_status s = storage_write_begin(&w, cs->st, CERT_AREA_LSC);
+    if (s == STORAGE_OK)
+        s = storage_write_chunk(&w, head, sizeof head);
+    if (s == STORAGE_OK)
+        s = storage_write_chunk(&w, cert, cert_len);
+    if (s == STORAGE_OK)
+        s = storage_write_chunk(&w, key, key_len);
+    if (s == STORAGE_OK)
+        s = storage_write_commit(&w);
     cert_store_load(cs, cs->st); /* what is stored now, whatever happened */
     return s == STORAGE_OK && cs->lsc.cert_len == cert_len ? 0 : -1;
 }

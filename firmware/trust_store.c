@@ -13,22 +13,66 @@ static const char *area_of(enum secd_kind kind)
     return kind == SECD_KIND_CTL ? TRUST_AREA_CTL : TRUST_AREA_ITL;
 }
 
-/* Reads one list; returns 0 when absent or good, -1 when damaged. */
+/* secd's reader of an installed list: its bytes in flash. */
+static int read_slot(void *ctx, uint32_t off, uint8_t *buf, size_t n)
+{
+    const struct trust_list_slot *s = ctx;
+    if (off > s->len || n > s->len - off)
+        return -1;
+    return storage_read_at(s->owner->st, s->data_off, off, buf, n) == STORAGE_OK ? 0 : -1;
+}
+
+int trust_store_md5_at(struct trust_store *ts, uint32_t off, size_t len, uint8_t md5[16])
+{
+    struct secd_md5_ctx c;
+    secd_md5_begin(&c);
+    int rc = 0;
+    for (size_t pos = 0; pos < len; pos += sizeof ts->file_buf) {
+        size_t n = len - pos < sizeof ts->file_buf ? len - pos : sizeof ts->file_buf;
+        if (storage_read_at(ts->st, off, (uint32_t)pos, ts->file_buf, n) != STORAGE_OK) {
+            rc = -1;
+            break;
+        }
+        secd_md5_update(&c, ts->file_buf, n);
+    }
+    secd_md5_final(&c, md5);
+    return rc;
+}
+
+/* Looks at one list in flash (storage checks its checksums); returns 0 when
+ * absent or good, -1 when damaged. */
 static int load_slot(struct trust_store *ts, enum secd_kind kind)
 {
     struct trust_list_slot *s = slot_of(ts, kind);
-    s->present = 0;
-    s->len = 0;
-    s->status = storage_read(ts->st, area_of(kind), s->data, sizeof s->data, &s->len);
+    memset(s, 0, sizeof *s);
+    s->owner = ts;
+    s->status = storage_stat(ts->st, area_of(kind), &s->len, &s->data_off);
     if (s->status == STORAGE_NOT_FOUND)
         return 0;
     if (s->status != STORAGE_OK)
         return -1;
-    if (secd_tl_load(&s->tl, s->data, s->len) != SECD_OK) {
+    s->src = (struct secd_tl_source){s, read_slot, ts->rec_buf, sizeof ts->rec_buf};
+    if (s->len > TRUST_LIST_MAX ||
+        secd_tl_load_source(&s->tl, &s->src, s->len, ts->file_buf, sizeof ts->file_buf) !=
+            SECD_OK) {
         s->status = STORAGE_CORRUPT; /* stored bytes no longer parse */
         return -1;
     }
-    secd_md5(s->data, s->len, s->md5);
+    /* The header's byte views point into file_buf, which is reused: keep
+     * the signer name, drop the views. */
+    size_t n = s->tl.hdr.signer_name.len;
+    if (n >= sizeof s->signer)
+        n = sizeof s->signer - 1;
+    memcpy(s->signer, s->tl.hdr.signer_name.p, n);
+    s->signer[n] = '\0';
+    static const struct secd_bytes none = {NULL, 0};
+    struct secd_header *h = &s->tl.hdr;
+    h->signer_name = h->issuer_name = h->serial = h->signature = h->filename = none;
+    h->iv = h->wrapped_key = h->digest = none;
+    if (trust_store_md5_at(ts, s->data_off, s->len, s->md5) != 0) {
+        s->status = STORAGE_IO;
+        return -1;
+    }
     s->present = 1;
     return 0;
 }
@@ -56,16 +100,12 @@ int trust_store_load(struct trust_store *ts, const struct storage *st)
     return bad ? -1 : 0;
 }
 
-enum secd_err trust_store_install(struct trust_store *ts, enum secd_kind kind,
-                                  const uint8_t *data, size_t len)
+/* After a replace (done or failed): reload whatever storage now holds, the
+ * new list, or on failure the old one (atomic replace), so RAM never
+ * disagrees with flash. */
+static enum secd_err reload_after(struct trust_store *ts, enum secd_kind kind,
+                                  enum storage_status s)
 {
-    if (kind == SECD_KIND_SIGNED)
-        return SECD_ERR_MALFORMED;
-    if (len > TRUST_LIST_MAX)
-        return SECD_ERR_TOO_LARGE;
-    enum storage_status s = storage_replace(ts->st, area_of(kind), data, len);
-    /* Reload whatever storage now holds: the new list, or on failure the
-     * old one (atomic replace), so RAM never disagrees with flash. */
     load_slot(ts, kind);
     int bad = slot_damaged(&ts->ctl) || slot_damaged(&ts->itl);
     ts->trust.corrupt = bad;
@@ -73,6 +113,42 @@ enum secd_err trust_store_install(struct trust_store *ts, enum secd_kind kind,
     if (s == STORAGE_TOO_BIG)
         return SECD_ERR_TOO_LARGE;
     return s == STORAGE_OK && !bad ? SECD_OK : SECD_ERR_CRYPTO;
+}
+
+enum secd_err trust_store_install(struct trust_store *ts, enum secd_kind kind,
+                                  const uint8_t *data, size_t len)
+{
+    if (kind == SECD_KIND_SIGNED)
+        return SECD_ERR_MALFORMED;
+    if (len > TRUST_LIST_MAX)
+        return SECD_ERR_TOO_LARGE;
+    return reload_after(ts, kind, storage_replace(ts->st, area_of(kind), data, len));
+}
+
+/* Copies the staged copy into the list's area; nothing is visible before
+ * the commit (storage_write_commit writes the header last). */
+static enum storage_status copy_area(struct trust_store *ts, const char *to, uint32_t from_off,
+                                     size_t len)
+{
+    struct storage_writer w;
+    enum storage_status s = storage_write_begin(&w, ts->st, to);
+    for (size_t pos = 0; s == STORAGE_OK && pos < len; pos += sizeof ts->file_buf) {
+        size_t n = len - pos < sizeof ts->file_buf ? len - pos : sizeof ts->file_buf;
+        s = storage_read_at(ts->st, from_off, (uint32_t)pos, ts->file_buf, n);
+        if (s == STORAGE_OK)
+            s = storage_write_chunk(&w, ts->file_buf, n);
+    }
+    return s == STORAGE_OK ? storage_write_commit(&w) : s;
+}
+
+enum secd_err trust_store_install_staged(struct trust_store *ts, enum secd_kind kind,
+                                         uint32_t from_off, size_t len)
+{
+    if (kind == SECD_KIND_SIGNED)
+        return SECD_ERR_MALFORMED;
+    if (len > TRUST_LIST_MAX)
+        return SECD_ERR_TOO_LARGE;
+    return reload_after(ts, kind, copy_area(ts, area_of(kind), from_off, len));
 }
 
 int trust_store_erase(struct trust_store *ts, const char *which)
@@ -113,14 +189,13 @@ static void describe_slot(const char *name, const struct trust_list_slot *s,
     snprintf(buf, sizeof buf, "%s: installed, %u bytes, MD5 %s%s", name, (unsigned)s->len, hex,
              s->tl.rollback ? " (rollback ITL)" : "");
     line(ctx, buf);
-    snprintf(buf, sizeof buf, "  signer: %.*s", (int)s->tl.hdr.signer_name.len,
-             (const char *)s->tl.hdr.signer_name.p);
+    snprintf(buf, sizeof buf, "  signer: %s", s->signer);
     line(ctx, buf);
-    struct secd_rec_iter it;
+    struct secd_tl_iter it;
     struct secd_record r;
     unsigned n = 0;
-    secd_records_begin(&it, s->tl.data, s->tl.len, &s->tl.hdr);
-    while (secd_records_next(&it, &r) == SECD_OK && r.length) {
+    secd_tl_records_begin(&it, &s->tl);
+    while (secd_tl_records_next(&it, &r) == SECD_OK && r.length) {
         snprintf(buf, sizeof buf, "  record %u: %s %.*s", ++n,
                  r.has_role ? secd_role_name(r.role) : "(no function)", (int)r.subject.len,
                  (const char *)r.subject.p);

@@ -15,17 +15,25 @@
 #include "secd/secd.h"
 
 #ifndef TRUST_LIST_MAX
-#define TRUST_LIST_MAX 32768u /* bytes per installed list (RAM copy) */
+#define TRUST_LIST_MAX 32768u /* bytes per installed list (its flash area) */
 #endif
 
 #define TRUST_AREA_CTL "ctl"
 #define TRUST_AREA_ITL "itl"
 
+/* An installed list stays in flash: RAM holds where it is, what the
+ * decisions need (header length, rollback flag), its MD5 and the signer
+ * name `show trustlist` prints. secd reads a record at a time through
+ * `src` into the store's record buffer when it walks the list. */
+#define TRUST_SIGNER_MAX 246u /* `show trustlist` prints at most 245 characters of it */
 struct trust_list_slot {
-    uint8_t data[TRUST_LIST_MAX];
     size_t len;
+    uint32_t data_off; /* flash offset of the newest copy's bytes */
     struct secd_tl tl;
+    struct secd_tl_source src;
+    const struct trust_store *owner;
     uint8_t md5[16];
+    char signer[TRUST_SIGNER_MAX];
     int present;
     enum storage_status status; /* of the last load */
 };
@@ -34,6 +42,13 @@ struct trust_store {
     const struct storage *st;
     struct trust_list_slot ctl, itl;
     struct secd_trust trust; /* what secd decides with */
+    /* One record of an installed list at a time (CTL and ITL are never
+     * walked at once). */
+    uint8_t rec_buf[SECD_TL_BUF_SIZE];
+    /* One record of a list being checked (boot.c's staged download, while
+     * the installed lists are walked through rec_buf), a header while a
+     * list loads, copy chunks while a list installs. */
+    uint8_t file_buf[SECD_TL_BUF_SIZE];
 };
 
 /* Loads both lists from storage (at boot). Returns 0, or -1 when the store
@@ -43,6 +58,15 @@ int trust_store_load(struct trust_store *ts, const struct storage *st);
  * storage failure: the previous list stays installed). */
 enum secd_err trust_store_install(struct trust_store *ts, enum secd_kind kind,
                                   const uint8_t *data, size_t len);
+/* Installs a list that secd accepted from its staged copy: len bytes at
+ * flash data offset from_off (the committed copy storage_stat found in the
+ * staging area, whose checksums it checked) are copied into the list's
+ * area with the atomic writer. Same results as trust_store_install. */
+enum secd_err trust_store_install_staged(struct trust_store *ts, enum secd_kind kind,
+                                         uint32_t from_off, size_t len);
+/* MD5 of len bytes at flash data offset `off` (read through ts->file_buf).
+ * Returns 0, or -1 on a read error. */
+int trust_store_md5_at(struct trust_store *ts, uint32_t off, size_t len, uint8_t md5[16]);
 /* Manual erase (B7): which = "ctl", "itl" or "all". Returns 0 or -1. */
 int trust_store_erase(struct trust_store *ts, const char *which);
 /* Wires the TVS hook used for unknown signers (B4). */

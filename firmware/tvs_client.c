@@ -131,12 +131,12 @@ void tvs_client_set_servers(struct tvs_client *tc, const struct phone_config *cf
  * 1 by certificate, 2 by hash, 0 if none. */
 static int find_in_tl(const struct secd_tl *tl, uint16_t role, const uint8_t *der, size_t len)
 {
-    struct secd_rec_iter it;
+    struct secd_tl_iter it;
     struct secd_record r;
     if (!tl)
         return 0;
-    secd_records_begin(&it, tl->data, tl->len, &tl->hdr);
-    while (secd_records_next(&it, &r) == SECD_OK && r.length) {
+    secd_tl_records_begin(&it, tl);
+    while (secd_tl_records_next(&it, &r) == SECD_OK && r.length) {
         if (!r.has_role || r.role != role)
             continue;
         int m = secd_tvs_record_matches(&r, der, len);
@@ -572,6 +572,15 @@ static void https_probe(struct tvs_client *tc, void *conn, struct secd_tls *t, c
 
 static const struct console_command tvs_commands[];
 
+/* The HTTPS server's session of a console command: one for all of them
+ * (they run one at a time), apart from the TVS client's own session that
+ * the decision opens while this one waits. */
+struct secd_tls *tvs_console_https_session(void)
+{
+    static struct secd_tls t;
+    return &t;
+}
+
 static enum console_result cmd_verify_https(struct console *c, int argc, char **argv)
 {
     struct tvs_client *tc = console_ctx(c, &tvs_commands[0]);
@@ -583,7 +592,7 @@ static enum console_result cmd_verify_https(struct console *c, int argc, char **
         return CONSOLE_CONTINUE;
     }
     NOT(MOD, "clpSetupSsl: Trying to connect to IPV4, IP: %s, Port : %u", host, (unsigned)port);
-    static struct secd_tls t;
+    struct secd_tls *const t = tvs_console_https_session();
     enum tvs_net_result r = TVS_NET_OK;
     void *conn = tc->net->connect(tc->net->ctx, host, port, TVS_CONNECT_TIMEOUT_MS, &r);
     if (!conn) {
@@ -594,17 +603,17 @@ static enum console_result cmd_verify_https(struct console *c, int argc, char **
         return CONSOLE_CONTINUE;
     }
     struct secd_tls_config cfg = {.verify = defer_rule, .sni = host};
-    if (secd_tls_init(&t, &cfg) == SECD_TLS_OK) {
+    if (secd_tls_init(t, &cfg) == SECD_TLS_OK) {
         NOT(MOD, "clpSetupSsl: start SSL/TLS handshake, <%s>", host);
-        r = tc->net->handshake(conn, &t, TVS_EXCHANGE_TIMEOUT_MS);
+        r = tc->net->handshake(conn, t, TVS_EXCHANGE_TIMEOUT_MS);
     } else {
         r = TVS_NET_TLS;
     }
     size_t len = 0;
-    const uint8_t *leaf = r == TVS_NET_OK ? secd_tls_peer_cert(&t, &len) : NULL;
+    const uint8_t *leaf = r == TVS_NET_OK ? secd_tls_peer_cert(t, &len) : NULL;
     if (!leaf) {
         char text[96];
-        secd_tls_error_text(&t, text, sizeof text);
+        secd_tls_error_text(t, text, sizeof text);
         ERR(MOD, "EROR:clpSetupSsl: TLS handshake with %s:%u failed: %s %s", host,
             (unsigned)port, tvs_net_result_str(r), text);
         console_print("verify https %s:%u: TLS handshake failed: %s %s", host, (unsigned)port,
@@ -612,21 +621,21 @@ static enum console_result cmd_verify_https(struct console *c, int argc, char **
     } else {
         uint64_t t0 = hal_wall_us(); /* a figure for the console, not a timeout */
         struct tvs_decision d;
-        tvs_https_decide(tc, host, leaf, len, secd_tls_peer_cert_sha256(&t), &d);
+        tvs_https_decide(tc, host, leaf, len, secd_tls_peer_cert_sha256(t), &d);
         unsigned us = (unsigned)(hal_wall_us() - t0);
-        secd_tls_peer_decide(&t, d.verdict == TVS_TRUSTED);
+        secd_tls_peer_decide(t, d.verdict == TVS_TRUSTED);
         if (d.verdict == TVS_TRUSTED) {
             console_print("verify https %s:%u: TRUSTED, decided by %s (%s %s, decision %u us)",
-                          host, (unsigned)port, tvs_step_name(d.step), secd_tls_version(&t),
-                          secd_tls_cipher(&t), us);
-            https_probe(tc, conn, &t, host);
+                          host, (unsigned)port, tvs_step_name(d.step), secd_tls_version(t),
+                          secd_tls_cipher(t), us);
+            https_probe(tc, conn, t, host);
         } else {
             console_print("verify https %s:%u: NOT TRUSTED, decided by %s: %s (decision %u us)",
                           host, (unsigned)port, tvs_step_name(d.step), d.reason, us);
         }
     }
-    tc->net->close(conn, &t);
-    secd_tls_free(&t);
+    tc->net->close(conn, t);
+    secd_tls_free(t);
     return CONSOLE_CONTINUE;
 }
 

@@ -120,6 +120,9 @@ void tvs_client_set_servers(struct tvs_client *tc, const struct phone_config *cf
  * the TLS client certificate to TVS (sent when the server asks for one;
  * the reference server does not). */
 void tvs_client_set_certs(struct tvs_client *tc, const struct cert_store *cs);
+/* The session for an HTTPS server a console command talks to (`verify
+ * https`, the QEMU board's `bench https`): one, statically allocated. */
+struct secd_tls *tvs_console_https_session(void);
 /* The hook for trust_store_set_tvs(). */
 const struct secd_tvs_hook *tvs_client_hook(struct tvs_client *tc);
 

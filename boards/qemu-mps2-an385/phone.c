@@ -28,6 +28,8 @@
 #include "layout.h"
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
+#include "lwip/memp.h"
+#include "lwip/stats.h"
 #include "lwip/netif.h"
 #include "lwip/timeouts.h"
 #include "netif_lan9118.h"
@@ -386,6 +388,21 @@ static void trace_counters(void)
     NOT("NET", "frames rx %lu (dropped %lu, no pbuf %lu), tx %lu (errors %lu)",
         (unsigned long)c->rx_frames, (unsigned long)c->rx_dropped, (unsigned long)c->rx_no_pbuf,
         (unsigned long)c->tx_frames, (unsigned long)c->tx_errors);
+#if LWIP_STATS && MEM_STATS && MEMP_STATS
+    /* lwIP's high-water marks, for sizing config/lwip/lwipopts.h (built
+     * with LWIP_STATS 1 when measuring; off in the shipped image). */
+    NOT("NET", "lwIP peaks: heap %lu of %lu bytes, PBUF_POOL %u of %u, TCP_SEG %u of %u, "
+        "PBUF %u of %u, errors heap %u pool %u seg %u",
+        (unsigned long)lwip_stats.mem.max, (unsigned long)MEM_SIZE,
+        (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->max, (unsigned)PBUF_POOL_SIZE,
+        (unsigned)lwip_stats.memp[MEMP_TCP_SEG]->max, (unsigned)MEMP_NUM_TCP_SEG,
+        (unsigned)lwip_stats.memp[MEMP_PBUF]->max, (unsigned)MEMP_NUM_PBUF,
+        (unsigned)lwip_stats.mem.err, (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->err,
+        (unsigned)lwip_stats.memp[MEMP_TCP_SEG]->err);
+#endif
+    /* What the static expat arena (firmware/config.c) really needed. */
+    NOT("BOARD", "config parser arena peak %lu of %lu bytes", (unsigned long)config_arena_peak(),
+        (unsigned long)CONFIG_ARENA_SIZE);
 }
 
 int phone_main(void)

@@ -206,22 +206,22 @@ static enum console_result cmd_bench_https(struct console *c, int argc, char **a
         console_print("bench https %s: %s", argv[0], tvs_net_result_str(r));
         return CONSOLE_CONTINUE;
     }
-    static struct secd_tls t;
+    struct secd_tls *const t = tvs_console_https_session(); /* shared with `verify https` */
     struct secd_tls_config cfg = {.verify = defer_rule, .sni = argv[0]};
     size_t len = 0;
     const uint8_t *leaf = NULL;
-    if (secd_tls_init(&t, &cfg) == SECD_TLS_OK &&
-        (r = net->handshake(conn, &t, TVS_EXCHANGE_TIMEOUT_MS)) == TVS_NET_OK)
-        leaf = secd_tls_peer_cert(&t, &len);
+    if (secd_tls_init(t, &cfg) == SECD_TLS_OK &&
+        (r = net->handshake(conn, t, TVS_EXCHANGE_TIMEOUT_MS)) == TVS_NET_OK)
+        leaf = secd_tls_peer_cert(t, &len);
     if (leaf) {
-        measure_decision(argv[0], leaf, len, secd_tls_peer_cert_sha256(&t));
+        measure_decision(argv[0], leaf, len, secd_tls_peer_cert_sha256(t));
         measure_parts(leaf, len);
-        secd_tls_peer_decide(&t, 0); /* nothing is sent to the server either way */
+        secd_tls_peer_decide(t, 0); /* nothing is sent to the server either way */
     } else {
         console_print("bench https %s: TLS handshake failed: %s", argv[0], tvs_net_result_str(r));
     }
-    net->close(conn, &t);
-    secd_tls_free(&t);
+    net->close(conn, t);
+    secd_tls_free(t);
     return CONSOLE_CONTINUE;
 }
 

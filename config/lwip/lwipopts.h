@@ -19,19 +19,28 @@
 
 /* --- memory -------------------------------------------------------- */
 #define MEM_ALIGNMENT 4          /* Cortex-M3 word */
-/* lwIP heap: outgoing PBUF_RAM data, mostly TCP send buffers of two TLS
- * connections (2 x TCP_SND_BUF = 11.4 KB) plus DHCP/DNS/TFTP requests. */
-#define MEM_SIZE (16 * 1024)
-/* Receive pool: a full receive window of one TCP connection (4 segments)
- * plus room for a second connection and broadcast noise on the LAN. */
-/* The boot path needs far less: TFTP is lock-step (one 1.5 KB block in
- * flight) and netif_lan9118.c copies each frame into one pool pbuf. */
-#define PBUF_POOL_SIZE 12
+/* Sized for this phone: one TFTP transfer (lock-step, one block in
+ * flight) and at most two TCP connections (TVS + CAPF, or an HTTPS server +
+ * TVS), all carrying small TLS messages. Measured with LWIP_STATS over the
+ * QEMU scenarios (first boot, lossy network, 550 KB encrypted config, TVS,
+ * HTTPS via TVS, CAPF enrolment), 2026-11-24: heap peak 1584 bytes, PBUF_POOL
+ * peak 2, TCP_SEG peak 5, no allocation failure. Running short is not a
+ * correctness problem (a frame without a pool pbuf is dropped and TCP or
+ * TFTP retransmits; tcp_write's ERR_MEM makes tcp_lwip.c wait for ACKs),
+ * only a slower exchange, so the limits below are the protocol bounds, not
+ * the measured peaks. */
+/* lwIP heap: outgoing PBUF_RAM data, mostly TCP send buffers of two
+ * connections (2 x TCP_SND_BUF = 5.7 KB) plus DHCP/DNS/TFTP requests. */
+#define MEM_SIZE (8 * 1024)
+/* Receive pool: the full receive window of two TCP connections (2 x 2
+ * segments; received data stays in its pbufs until the TLS session takes
+ * it), a TFTP block and one frame of LAN noise (ARP, DHCP). */
+#define PBUF_POOL_SIZE 6
 #define MEMP_NUM_PBUF 8          /* PBUF_REF/ROM: few, we copy */
 #define MEMP_NUM_UDP_PCB 4       /* DHCP, DNS, TFTP, one spare */
 #define MEMP_NUM_TCP_PCB 3       /* TVS + CAPF/HTTPS + one closing in TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN 1 /* the phone serves nothing at boot */
-#define MEMP_NUM_TCP_SEG 16      /* >= TCP_SND_QUEUELEN (checked by lwIP) */
+#define MEMP_NUM_TCP_SEG 8       /* >= TCP_SND_QUEUELEN (8 for TCP_SND_BUF, checked by lwIP) */
 #define MEMP_NUM_ARP_QUEUE 4
 #define ARP_TABLE_SIZE 4         /* gateway, TFTP server, call-manager nodes */
 
@@ -51,18 +60,23 @@
 #define LWIP_AUTOIP 0
 #define LWIP_IGMP 0
 #define IP_REASSEMBLY 1          /* big DHCP offers/DNS answers may fragment */
-#define IP_REASS_MAX_PBUFS 8
+#define IP_REASS_MAX_PBUFS 4     /* a datagram of up to ~5.8 KB, within the pool */
+#define MEMP_NUM_REASSDATA 2     /* datagrams in reassembly at once (<= the above) */
 #define IP_FRAG 0                /* we never send datagrams above the MTU */
 
-/* TCP: full-size segments; a 4-segment window is enough for a TLS
- * handshake and a config download at LAN speed, and bounds RAM. */
+/* TCP: full-size segments; a 2-segment window carries a TLS handshake
+ * flight (the server's certificate message, ~1-2 KB) in one round trip and
+ * bounds RAM (what the phone exchanges over TCP is TLS messages of a few
+ * KB, not bulk data). */
 #define TCP_MSS 1460
-#define TCP_WND (4 * TCP_MSS)
-#define TCP_SND_BUF (4 * TCP_MSS)
+#define TCP_WND (2 * TCP_MSS)
+#define TCP_SND_BUF (2 * TCP_MSS)
 #define TCP_LISTEN_BACKLOG 0
 
 /* --- debugging and statistics --------------------------------------- */
-#define LWIP_STATS 0             /* saves RAM; trace shows what matters */
+/* 1 (with MEM_STATS, MEMP_STATS) makes the QEMU phone trace lwIP's
+ * high-water marks at exit ("lwIP peaks: ..."), for sizing the above. */
+#define LWIP_STATS 0
 #define LWIP_DEBUG 0
 
 /* --- DHCP options 150/66: the phone's TFTP server ------------------- */

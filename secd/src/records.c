@@ -175,3 +175,47 @@ int secd_record_matches_signer(const struct secd_record *r, const struct secd_he
            memcmp(r->issuer.p, h->issuer_name.p, r->issuer.len) == 0 &&
            same_serial(r->serial, h->serial);
 }
+
+void secd_tl_records_begin(struct secd_tl_iter *it, const struct secd_tl *tl)
+{
+    it->tl = tl;
+    it->pos = tl->hdr.header_len;
+    if (!tl->src)
+        secd_records_begin(&it->mem, tl->data, tl->len, &tl->hdr);
+}
+
+/* A source-backed list: the record at it->pos is read whole into src->buf
+ * (or, when it claims to run past the end, what is left of the list) and
+ * judged by secd_records_next() exactly as in memory. */
+enum secd_err secd_tl_records_next(struct secd_tl_iter *it, struct secd_record *r)
+{
+    const struct secd_tl *tl = it->tl;
+    if (!tl->src)
+        return secd_records_next(&it->mem, r);
+    const struct secd_tl_source *src = tl->src;
+    memset(r, 0, sizeof *r);
+    if (it->pos >= tl->len)
+        return SECD_OK; /* end */
+    size_t remain = tl->len - it->pos;
+    size_t want = remain < 5 ? remain : 5;
+    if (src->cap < 5)
+        return SECD_ERR_TOO_LARGE; /* not even a record's length field */
+    if (src->read(src->ctx, (uint32_t)it->pos, src->buf, want) != 0)
+        return SECD_ERR_CRYPTO;
+    if (want == 5 && src->buf[0] == R_LENGTH && be16(src->buf + 1) == 2) {
+        size_t rec_len = be16(src->buf + 3);
+        if (rec_len > 5)
+            want = rec_len < remain ? rec_len : remain;
+    }
+    if (want > src->cap)
+        return SECD_ERR_TOO_LARGE;
+    if (want > 5 && src->read(src->ctx, (uint32_t)it->pos, src->buf, want) != 0)
+        return SECD_ERR_CRYPTO;
+    struct secd_rec_iter one = {src->buf, want, 0};
+    enum secd_err e = secd_records_next(&one, r);
+    if (e != SECD_OK || r->length == 0)
+        return e;
+    r->offset = (uint32_t)it->pos;
+    it->pos += r->length;
+    return SECD_OK;
+}

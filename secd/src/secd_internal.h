@@ -30,6 +30,12 @@ enum secd_err secd_verify_with_record(const struct secd_header *h, const uint8_t
  * whose digest (signature TLV left out) is known. */
 enum secd_err secd_decide_signed(const struct secd_trust *t, const uint8_t *digest, size_t dlen,
                                  struct secd_decision *d);
+/* The CTL/ITL decision for a streamed file: d->hdr is its header, digest
+ * its signature digest, its records are read through `staged`. */
+enum secd_err secd_check_streamed_tl(const struct secd_trust *t, enum secd_kind kind,
+                                     const struct secd_tl_source *staged, size_t len,
+                                     const char *requested, const uint8_t *digest, size_t dlen,
+                                     struct secd_decision *d);
 int secd_filename_ok(const struct secd_header *h, enum secd_kind kind, const char *requested);
 
 #endif

@@ -90,8 +90,9 @@ enum secd_err secd_stream_update(struct secd_stream *s, const uint8_t *p, size_t
     return s->err;
 }
 
-enum secd_err secd_stream_finish(struct secd_stream *s, const struct secd_trust *t,
-                                 const char *requested, struct secd_decision *d)
+/* What both finishes share: the file's header in d->hdr, or the verdict. */
+static enum secd_err finish_header(struct secd_stream *s, const struct secd_trust *t,
+                                   struct secd_decision *d)
 {
     memset(d, 0, sizeof *d);
     if (t->corrupt)
@@ -108,12 +109,42 @@ enum secd_err secd_stream_finish(struct secd_stream *s, const struct secd_trust 
         return e == SECD_OK ? SECD_ERR_TRUNCATED : e;
     }
     d->hdr = s->hdr;
+    return SECD_OK;
+}
+
+static enum secd_err finish_digest(struct secd_stream *s, uint8_t *digest, size_t *dlen)
+{
+    if (secd_sig_final(sig_of(s), digest, dlen) != 0)
+        return SECD_ERR_CRYPTO;
+    s->err = SECD_ERR_CRYPTO; /* the hash is spent: finish once */
+    return SECD_OK;
+}
+
+enum secd_err secd_stream_finish(struct secd_stream *s, const struct secd_trust *t,
+                                 const char *requested, struct secd_decision *d)
+{
+    enum secd_err e = finish_header(s, t, d);
+    if (e != SECD_OK)
+        return e;
     if (!secd_filename_ok(&d->hdr, SECD_KIND_SIGNED, requested))
         return SECD_ERR_FILENAME_MISMATCH;
     uint8_t digest[64];
     size_t dlen;
-    if (secd_sig_final(sig_of(s), digest, &dlen) != 0)
+    if (finish_digest(s, digest, &dlen) != SECD_OK)
         return SECD_ERR_CRYPTO;
-    s->err = SECD_ERR_CRYPTO; /* the hash is spent: finish once */
     return secd_decide_signed(t, digest, dlen, d);
+}
+
+enum secd_err secd_stream_finish_tl(struct secd_stream *s, const struct secd_trust *t,
+                                    enum secd_kind kind, const struct secd_tl_source *staged,
+                                    const char *requested, struct secd_decision *d)
+{
+    enum secd_err e = finish_header(s, t, d);
+    if (e != SECD_OK)
+        return e;
+    uint8_t digest[64];
+    size_t dlen;
+    if (finish_digest(s, digest, &dlen) != SECD_OK)
+        return SECD_ERR_CRYPTO;
+    return secd_check_streamed_tl(t, kind, staged, s->total, requested, digest, dlen, d);
 }

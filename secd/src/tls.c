@@ -62,8 +62,11 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
     if (t->eof == EOF_RESET)
         return WOLFSSL_CBIO_ERR_CONN_RST;
     size_t room = sizeof t->out - t->out_len;
-    if (room == 0)
+    if (room == 0) {
+        t->out_blocked = 1; /* flush before waiting for the peer */
         return WOLFSSL_CBIO_ERR_WANT_WRITE;
+    }
+    t->out_blocked = 0;
     size_t n = (size_t)sz < room ? (size_t)sz : room;
     memcpy(t->out + t->out_len, buf, n);
     t->out_len += n;
@@ -217,7 +220,9 @@ void secd_tls_feed_eof(struct secd_tls *t, int reset)
 
 int secd_tls_wants_input(const struct secd_tls *t)
 {
-    return t->in_len == 0 && t->eof == EOF_NONE;
+    /* A flight larger than the output buffer: wolfSSL has more to send
+     * once the output is flushed, the peer answers only after that. */
+    return t->in_len == 0 && t->eof == EOF_NONE && !t->out_blocked;
 }
 
 size_t secd_tls_output(const struct secd_tls *t, const uint8_t **p)

@@ -15,11 +15,11 @@ static int role_in(const struct secd_record *r, uint64_t roles)
  * signer's own SAST entry. */
 static int is_rollback(const struct secd_tl *tl)
 {
-    struct secd_rec_iter it;
+    struct secd_tl_iter it;
     struct secd_record r;
     size_t n = 0;
-    secd_records_begin(&it, tl->data, tl->len, &tl->hdr);
-    while (secd_records_next(&it, &r) == SECD_OK && r.length) {
+    secd_tl_records_begin(&it, tl);
+    while (secd_tl_records_next(&it, &r) == SECD_OK && r.length) {
         n++;
         if (!r.has_role)
             continue;
@@ -41,6 +41,57 @@ enum secd_err secd_tl_load(struct secd_tl *tl, const uint8_t *data, size_t len)
         return e;
     tl->data = data;
     tl->len = len;
+    tl->rollback = is_rollback(tl);
+    return SECD_OK;
+}
+
+/* Walks all records once through the list's own walk: structural check
+ * and count. */
+static enum secd_err tl_records_check(const struct secd_tl *tl, size_t *count)
+{
+    struct secd_tl_iter it;
+    struct secd_record r;
+    *count = 0;
+    secd_tl_records_begin(&it, tl);
+    for (;;) {
+        enum secd_err e = secd_tl_records_next(&it, &r);
+        if (e != SECD_OK)
+            return e;
+        if (r.length == 0)
+            return SECD_OK;
+        (*count)++;
+    }
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+enum secd_err secd_tl_load_source(struct secd_tl *tl, const struct secd_tl_source *src,
+                                  size_t len, uint8_t *hdr_buf, size_t hdr_cap)
+{
+    memset(tl, 0, sizeof *tl);
+    if (len < 10 || hdr_cap < 10)
+        return SECD_ERR_TRUNCATED;
+    if (src->read(src->ctx, 0, hdr_buf, 10) != 0)
+        return SECD_ERR_CRYPTO;
+    size_t header_len = be16(hdr_buf + 8);
+    if (header_len > hdr_cap)
+        return SECD_ERR_TOO_LARGE;
+    if (header_len > len)
+        return SECD_ERR_HEADER_LENGTH_EXCEEDS_FILE;
+    if (header_len > 10 && src->read(src->ctx, 10, hdr_buf + 10, header_len - 10) != 0)
+        return SECD_ERR_CRYPTO;
+    enum secd_err e = secd_parse_header(hdr_buf, header_len < 10 ? 10 : header_len, &tl->hdr);
+    if (e != SECD_OK)
+        return e;
+    tl->len = len;
+    tl->src = src;
+    size_t count;
+    e = tl_records_check(tl, &count);
+    if (e != SECD_OK)
+        return e;
     tl->rollback = is_rollback(tl);
     return SECD_OK;
 }
@@ -70,13 +121,13 @@ static enum secd_err verify_against(const struct secd_tl *tl, uint64_t roles,
                                     const struct secd_header *h, const uint8_t *digest,
                                     size_t dlen)
 {
-    struct secd_rec_iter it;
+    struct secd_tl_iter it;
     struct secd_record r;
     enum secd_err result = SECD_ERR_SIGNER_NOT_TRUSTED;
     if (!tl)
         return result;
-    secd_records_begin(&it, tl->data, tl->len, &tl->hdr);
-    while (secd_records_next(&it, &r) == SECD_OK && r.length) {
+    secd_tl_records_begin(&it, tl);
+    while (secd_tl_records_next(&it, &r) == SECD_OK && r.length) {
         if (!role_in(&r, roles) || !secd_record_matches_signer(&r, h))
             continue;
         if (secd_verify_with_record(h, digest, dlen, &r) == SECD_OK)
@@ -87,12 +138,12 @@ static enum secd_err verify_against(const struct secd_tl *tl, uint64_t roles,
 }
 
 /* Finds the signer's own SAST record in a trust list file (first use). */
-static int own_sast_record(const uint8_t *file, size_t len, const struct secd_header *h,
+static int own_sast_record(const struct secd_tl *file, const struct secd_header *h,
                            struct secd_record *out)
 {
-    struct secd_rec_iter it;
-    secd_records_begin(&it, file, len, h);
-    while (secd_records_next(&it, out) == SECD_OK && out->length)
+    struct secd_tl_iter it;
+    secd_tl_records_begin(&it, file);
+    while (secd_tl_records_next(&it, out) == SECD_OK && out->length)
         if (role_in(out, SAST_ROLE) && secd_record_matches_signer(out, h))
             return 1;
     return 0;
@@ -139,12 +190,14 @@ static int filename_ok(const struct secd_header *h, enum secd_kind kind, const c
 
 /* Who may sign a new trust list in the current state (B2). */
 static enum secd_err check_trust_list_signer(const struct secd_trust *t, enum secd_kind kind,
-                                             const uint8_t *file, size_t len,
+                                             const struct secd_tl *file,
                                              const struct secd_header *h, const uint8_t *digest,
                                              size_t dlen, enum secd_anchor *anchor)
 {
+    /* `own` points into the file's buffer (its source's for a streamed
+     * file), the installed lists are walked through theirs. */
     struct secd_record own;
-    int has_own = own_sast_record(file, len, h, &own);
+    int has_own = own_sast_record(file, h, &own);
     int blind = kind == SECD_KIND_CTL ? t->ctl == NULL : secd_trust_is_blind(t);
     if (blind) {
         /* First use: the file authenticates itself through its signer's
@@ -211,6 +264,25 @@ int secd_filename_ok(const struct secd_header *h, enum secd_kind kind, const cha
     return filename_ok(h, kind, requested);
 }
 
+/* The signer decision for a CTL/ITL whose header is in d->hdr, whose
+ * records walked cleanly (`records` of them) and whose digest is known. */
+static enum secd_err decide_trust_list(const struct secd_trust *t, enum secd_kind kind,
+                                       const struct secd_tl *file, size_t records,
+                                       const uint8_t *digest, size_t dlen,
+                                       struct secd_decision *d)
+{
+    if (records == 0 && (kind == SECD_KIND_CTL ? t->ctl == NULL : secd_trust_is_blind(t)))
+        return SECD_ERR_NO_RECORDS; /* cannot name its own signer */
+    enum secd_err e = check_trust_list_signer(t, kind, file, &d->hdr, digest, dlen, &d->anchor);
+    if (e != SECD_OK)
+        return e;
+    if (records == 0)
+        return SECD_ERR_NO_RECORDS;
+    if (kind == SECD_KIND_ITL)
+        d->rollback = is_rollback(file);
+    return SECD_OK;
+}
+
 enum secd_err secd_check_file(const struct secd_trust *t, enum secd_kind kind,
                               const uint8_t *file, size_t len, const char *requested,
                               struct secd_decision *d)
@@ -222,10 +294,11 @@ enum secd_err secd_check_file(const struct secd_trust *t, enum secd_kind kind,
     if (e != SECD_OK)
         return e;
     size_t records = 0;
+    struct secd_tl view = {file, len, d->hdr, 0, NULL};
     if (kind != SECD_KIND_SIGNED) {
         if (d->hdr.encrypted)
             return SECD_ERR_MALFORMED;
-        e = secd_records_check(file, len, &d->hdr, &records);
+        e = tl_records_check(&view, &records);
         if (e != SECD_OK)
             return e;
     }
@@ -239,19 +312,26 @@ enum secd_err secd_check_file(const struct secd_trust *t, enum secd_kind kind,
 
     if (kind == SECD_KIND_SIGNED)
         return secd_decide_signed(t, digest, dlen, d);
-    if (records == 0 && (kind == SECD_KIND_CTL ? t->ctl == NULL : secd_trust_is_blind(t)))
-        return SECD_ERR_NO_RECORDS; /* cannot name its own signer */
-    e = check_trust_list_signer(t, kind, file, len, &d->hdr, digest, dlen, &d->anchor);
+    return decide_trust_list(t, kind, &view, records, digest, dlen, d);
+}
+
+enum secd_err secd_check_streamed_tl(const struct secd_trust *t, enum secd_kind kind,
+                                     const struct secd_tl_source *staged, size_t len,
+                                     const char *requested, const uint8_t *digest, size_t dlen,
+                                     struct secd_decision *d)
+{
+    if (kind == SECD_KIND_SIGNED || d->hdr.encrypted)
+        return SECD_ERR_MALFORMED;
+    if (d->hdr.header_len > staged->cap)
+        return SECD_ERR_TOO_LARGE;
+    struct secd_tl view = {NULL, len, d->hdr, 0, staged};
+    size_t records = 0;
+    enum secd_err e = tl_records_check(&view, &records);
     if (e != SECD_OK)
         return e;
-    if (records == 0)
-        return SECD_ERR_NO_RECORDS;
-    if (kind == SECD_KIND_ITL) {
-        struct secd_tl tl;
-        if (secd_tl_load(&tl, file, len) == SECD_OK)
-            d->rollback = tl.rollback;
-    }
-    return SECD_OK;
+    if (!filename_ok(&d->hdr, kind, requested))
+        return SECD_ERR_FILENAME_MISMATCH;
+    return decide_trust_list(t, kind, &view, records, digest, dlen, d);
 }
 
 enum secd_err secd_check_unsigned_config(const struct secd_trust *t)

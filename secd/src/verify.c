@@ -158,3 +158,23 @@ void secd_md5(const uint8_t *p, size_t n, uint8_t out[16])
     wc_Md5Final(&md5, out);
     wc_Md5Free(&md5);
 }
+
+_Static_assert(sizeof(wc_Md5) <= sizeof(((struct secd_md5_ctx *)0)->opaque),
+               "secd_md5_ctx too small");
+
+void secd_md5_begin(struct secd_md5_ctx *c)
+{
+    wc_InitMd5((wc_Md5 *)(void *)c->opaque);
+}
+
+void secd_md5_update(struct secd_md5_ctx *c, const uint8_t *p, size_t n)
+{
+    wc_Md5Update((wc_Md5 *)(void *)c->opaque, p, (word32)n);
+}
+
+void secd_md5_final(struct secd_md5_ctx *c, uint8_t out[16])
+{
+    wc_Md5 *md5 = (wc_Md5 *)(void *)c->opaque;
+    wc_Md5Final(md5, out);
+    wc_Md5Free(md5);
+}

@@ -1,5 +1,7 @@
 /* libFuzzer, differential: the streaming signed-file check must give the
- * whole-file verdict for any input and any chunking. */
+ * whole-file verdict for any input and any chunking; so must the streaming
+ * trust-list check (records read back one at a time through a source, as
+ * the boot flow reads them from flash staging). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+struct staged {
+    const uint8_t *p;
+    size_t len;
+};
+
+static int read_staged(void *ctx, uint32_t off, uint8_t *out, size_t n)
+{
+    const struct staged *s = ctx;
+    if (off > s->len || n > s->len - off)
+        return -1;
+    memcpy(out, s->p + off, n);
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -50,6 +66,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (got != want && got != SECD_ERR_UNSUPPORTED) {
         fprintf(stderr, "stream %s != whole %s\n", secd_err_reason(got), secd_err_reason(want));
         abort();
+    }
+    /* The same bytes as a downloaded ITL (per-phone name: either header
+     * name is allowed) and CTL, checked against the installed ITL. */
+    static const enum secd_kind kinds[] = {SECD_KIND_ITL, SECD_KIND_CTL};
+    static const char *const names[] = {"ITLSEP001E7A4C11A1.tlv", "CTLSEP001E7A4C11A1.tlv"};
+    static uint8_t rec[SECD_TL_BUF_SIZE];
+    struct staged st_src = {buf, size};
+    struct secd_tl_source src = {&st_src, read_staged, rec, sizeof rec};
+    for (int k = 0; k < 2; k++) {
+        want = secd_check_file(&t, kinds[k], buf, size, names[k], &whole);
+        secd_stream_begin(&st);
+        for (size_t off = 0; off < size; off += chunk)
+            secd_stream_update(&st, buf + off, size - off < chunk ? size - off : chunk);
+        got = secd_stream_finish_tl(&st, &t, kinds[k], &src, names[k], &streamed);
+        /* Only the stream refuses a header over SECD_STREAM_HEADER_MAX or a
+         * record over the source's buffer. */
+        if (got != want && got != SECD_ERR_UNSUPPORTED && got != SECD_ERR_TOO_LARGE) {
+            fprintf(stderr, "%s stream %s != whole %s\n", names[k], secd_err_reason(got),
+                    secd_err_reason(want));
+            abort();
+        }
+        if (got == SECD_OK && streamed.rollback != whole.rollback)
+            abort();
     }
     free(buf);
     return 0;

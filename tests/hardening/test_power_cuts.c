@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "boot.h"
 #include "capf_client.h"
 #include "config.h"
 #include "firmware.h"
@@ -142,9 +143,20 @@ static int list_is(const struct trust_list_slot *s, const struct list_ref *old,
     return 0;
 }
 
+/* CTL and ITL updates take the boot flow's path: the download is in the
+ * staging area (firmware/boot.c) and is copied from there. */
+static uint32_t staged_at(size_t want)
+{
+    size_t len;
+    uint32_t off;
+    assert_int_equal(storage_stat(&img.st, BOOT_STAGING_AREA, &len, &off), STORAGE_OK);
+    assert_int_equal(len, want);
+    return off;
+}
+
 static void install_ctl(void)
 {
-    (void)trust_store_install(&ts, SECD_KIND_CTL, ctl_new.data, ctl_new.len);
+    (void)trust_store_install_staged(&ts, SECD_KIND_CTL, staged_at(ctl_new.len), ctl_new.len);
 }
 
 static void check_ctl(int done)
@@ -158,7 +170,7 @@ static void check_ctl(int done)
 
 static void install_itl(void)
 {
-    (void)trust_store_install(&ts, SECD_KIND_ITL, itl_new.data, itl_new.len);
+    (void)trust_store_install_staged(&ts, SECD_KIND_ITL, staged_at(itl_new.len), itl_new.len);
 }
 
 static void check_itl(int done)
@@ -169,7 +181,8 @@ static void check_itl(int done)
         assert_true(is_new);
 }
 
-/* First install on a phone that held none: a rollback ITL (small). */
+/* First install on a phone that held none: a rollback ITL (small), from RAM
+ * (trust_store_install, the path of tools and tests). */
 static void install_first_itl(void)
 {
     (void)trust_store_install(&ts, SECD_KIND_ITL, itl_first.data, itl_first.len);
@@ -212,8 +225,19 @@ static void test_trust_lists(void **state)
                                    check_itl,      &ts,  sizeof ts};
     const struct write_case erase = {TRUST_AREA_CTL, TRUST_AREA_ITL, load_ts, erase_all,
                                      check_erase_all, &ts, sizeof ts};
-    long n_ctl = sweep(&ctl, populated);
-    long n_itl = sweep(&itl, populated);
+    /* the phone with the new list downloaded into staging */
+    phone_image_restore(&img, populated);
+    assert_int_equal(storage_replace(&img.st, BOOT_STAGING_AREA, ctl_new.data, ctl_new.len),
+                     STORAGE_OK);
+    uint8_t *staged = phone_image_save(&img);
+    long n_ctl = sweep(&ctl, staged);
+    free(staged);
+    phone_image_restore(&img, populated);
+    assert_int_equal(storage_replace(&img.st, BOOT_STAGING_AREA, itl_new.data, itl_new.len),
+                     STORAGE_OK);
+    staged = phone_image_save(&img);
+    long n_itl = sweep(&itl, staged);
+    free(staged);
 
     /* a phone whose CTL is erased and whose ITL was never installed */
     phone_image_restore(&img, populated);

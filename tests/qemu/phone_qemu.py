@@ -124,6 +124,12 @@ class Run:
         assert m, "no BOARD exit line:\n" + self.out
         return int(m[1]), int(m[2]), int(m[3])
 
+    def arena_peak(self):
+        """The config parser arena's high-water mark (BOARD line at exit)."""
+        m = re.search(r"config parser arena peak (\d+) of (\d+) bytes", self.out)
+        assert m, "no arena line:\n" + self.out
+        return int(m[1]), int(m[2])
+
     def trust_lists(self):
         """`show trustlist` output: [{"state":..., "CTL": md5|None, "ITL": ...}, ...]."""
         out, cur = [], None

@@ -159,6 +159,8 @@ def test_figures(phone, server, tree, elf):
           % (static, static / kib, s["heap_reserved"]))
     print("[figure] largest RAM objects: %s" % ", ".join("%s %d" % kv for kv in big))
     print("[figure] heap high-water %d bytes, stack peak %d bytes" % (heap, stack))
+    print("[figure] config parser arena peak %d of %d bytes (signed interop-like config)"
+          % first.arena_peak())
     print("[figure] RAM peak: %d bytes = %.1f KiB (target <= 96 KiB)" % (peak, peak / kib))
     print("[figure] virtual time first CTL request -> signed config verified: %.1f ms "
           "(-icount shift=3; the real phone: 1095 ms, target <= 100 ms)" % ms)

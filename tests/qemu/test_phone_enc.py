@@ -76,6 +76,7 @@ def figures(run, name, size, plain_len):
     verify_ms = run.virtual_ms(done, VERIFIED)
     print("[figure] %s: .enc.sgn %d bytes (plaintext %d): heap high-water %d + stack peak %d "
           "= %d bytes" % (name, size, plain_len, heap, stack, heap + stack))
+    print("[figure] %s: config parser arena peak %d of %d bytes" % ((name,) + run.arena_peak()))
     print("[figure] %s: virtual time download done -> verified + decrypted + parsed: %.1f ms "
           "= %.1f M instructions (-icount shift=3); of which signature check %.1f ms, key "
           "unwrap + read-back + AES-CBC + digest + expat %.1f ms"

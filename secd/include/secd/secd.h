@@ -126,15 +126,49 @@ int secd_record_matches_signer(const struct secd_record *r, const struct secd_he
 struct secd_sig_ctx;
 size_t secd_sig_ctx_size(void);
 
-/* A parsed, installed (or candidate) trust list: the caller owns `data`. */
+/* A trust list whose bytes are not in memory (flash on a board): secd asks
+ * for them one record at a time, so RAM holds one record, never the list.
+ * read() copies n bytes from offset `off` of the list into `buf` and
+ * returns 0 (-1: storage error). `buf` holds the one record (or header)
+ * being looked at; views in a returned struct secd_record point into it and
+ * stay valid until the next record is read through the same source.
+ * Records and headers larger than `cap` are refused (SECD_ERR_TOO_LARGE). */
+#define SECD_TL_BUF_SIZE 4096u /* one record or header; real ones are under 2 KiB */
+struct secd_tl_source {
+    void *ctx;
+    int (*read)(void *ctx, uint32_t off, uint8_t *buf, size_t n);
+    uint8_t *buf;
+    size_t cap;
+};
+
+/* A parsed, installed (or candidate) trust list: the caller owns `data`,
+ * or, when `src` is set, the storage src reads from (then `data` is NULL;
+ * see secd_tl_load_source for `hdr`). */
 struct secd_tl {
     const uint8_t *data;
     size_t len;
     struct secd_header hdr;
     int rollback; /* grants nothing beyond its signer's SAST entry (B5) */
+    const struct secd_tl_source *src;
 };
 /* Parses a trust list (header + records); does not check the signature. */
 enum secd_err secd_tl_load(struct secd_tl *tl, const uint8_t *data, size_t len);
+/* The same for a list of `len` bytes read through `src`. The header is
+ * read into hdr_buf (hdr_cap bytes, not src->buf: records are walked while
+ * the header is compared with them); `tl->hdr`'s views point into hdr_buf
+ * until the caller reuses it. */
+enum secd_err secd_tl_load_source(struct secd_tl *tl, const struct secd_tl_source *src,
+                                  size_t len, uint8_t *hdr_buf, size_t hdr_cap);
+/* Record walk over either kind of list (the one walk secd itself uses). */
+struct secd_tl_iter {
+    const struct secd_tl *tl;
+    struct secd_rec_iter mem; /* in-memory lists */
+    size_t pos;               /* source-backed lists: next record's offset */
+};
+void secd_tl_records_begin(struct secd_tl_iter *it, const struct secd_tl *tl);
+/* As secd_records_next(); also SECD_ERR_TOO_LARGE (record over src->cap)
+ * and SECD_ERR_CRYPTO (src->read failed). */
+enum secd_err secd_tl_records_next(struct secd_tl_iter *it, struct secd_record *r);
 
 enum secd_state { SECD_STATE_NONE, SECD_STATE_CTL, SECD_STATE_ITL, SECD_STATE_CTL_ITL };
 const char *secd_state_name(enum secd_state s);
@@ -228,8 +262,25 @@ const struct secd_header *secd_stream_header(const struct secd_stream *s);
 enum secd_err secd_stream_finish(struct secd_stream *s, const struct secd_trust *t,
                                  const char *requested, struct secd_decision *d);
 
+/* A downloaded CTL/ITL checked as it streamed through secd_stream_update()
+ * (its bytes were stored elsewhere, e.g. flash staging, and are read back
+ * through `staged`, one record at a time): the same verdict as
+ * secd_check_file() on the whole file, without holding it in RAM. The
+ * header must have fit the stream (SECD_STREAM_HEADER_MAX) and staged->cap. */
+enum secd_err secd_stream_finish_tl(struct secd_stream *s, const struct secd_trust *t,
+                                    enum secd_kind kind, const struct secd_tl_source *staged,
+                                    const char *requested, struct secd_decision *d);
+
 /* Helpers. */
 void secd_md5(const uint8_t *p, size_t n, uint8_t out[16]);
+/* MD5 over pieces (the `show trustlist` / "unchanged" fingerprint of a list
+ * read from storage). */
+struct secd_md5_ctx {
+    uint64_t opaque[24];
+};
+void secd_md5_begin(struct secd_md5_ctx *c);
+void secd_md5_update(struct secd_md5_ctx *c, const uint8_t *p, size_t n);
+void secd_md5_final(struct secd_md5_ctx *c, uint8_t out[16]);
 void secd_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 */
 
 #endif

@@ -42,9 +42,14 @@
 #include <stdint.h>
 
 /* Bytes buffered each way between the board and wolfSSL. wolfSSL keeps its
- * own record buffer; these only bound what one feed/output step moves. */
+ * own record buffer; these only bound what one feed/output step moves: a
+ * flight larger than `out` is sent in several steps (wolfSSL is told
+ * WANT_WRITE, the board flushes, the step is repeated; the session does not
+ * ask for input meanwhile), a record larger than `in` is read in several.
+ * 1 KiB each: under a TCP segment, so a step still fills one; three
+ * sessions can be open at once (TVS, CAPF, an HTTPS server). */
 #ifndef SECD_TLS_IO_BUF
-#define SECD_TLS_IO_BUF 4096u
+#define SECD_TLS_IO_BUF 1024u
 #endif
 /* Largest leaf certificate kept for a deferred decision. */
 #ifndef SECD_TLS_CERT_MAX
@@ -115,6 +120,7 @@ struct secd_tls {
     int failed;     /* sticky error (enum secd_tls_status) */
     int wolf_error; /* last wolfSSL error code, for the trace */
     int chain_error;
+    int out_blocked; /* wolfSSL was told WANT_WRITE: output full */
     uint8_t leaf[SECD_TLS_CERT_MAX];
     size_t leaf_len; /* 0 when the leaf was larger than SECD_TLS_CERT_MAX */
     uint8_t leaf_sha256[32];
@@ -134,7 +140,8 @@ size_t secd_tls_feed(struct secd_tls *t, const uint8_t *p, size_t n);
 size_t secd_tls_input_room(const struct secd_tls *t);
 /* The transport ended: reset = 0 for an orderly FIN, 1 for a reset. */
 void secd_tls_feed_eof(struct secd_tls *t, int reset);
-/* Is the session waiting for input (the input buffer is empty)? */
+/* Is the session waiting for input (the input buffer is empty, and it is
+ * not held back by a full output buffer)? */
 int secd_tls_wants_input(const struct secd_tls *t);
 /* Bytes waiting to be sent; returns their count (0 = nothing). */
 size_t secd_tls_output(const struct secd_tls *t, const uint8_t **p);
