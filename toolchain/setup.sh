@@ -29,7 +29,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config dpkg-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   qemu-system-arm
-  libcmocka-dev
+  libcmocka-dev valgrind
   clang llvm libclang-rt-14-dev clang-tidy cppcheck
   python3-pytest python3-cryptography
   tftpd-hpa openssl
