@@ -54,6 +54,25 @@ def kv(text):
     return dict(re.findall(r"(\S+?)=(\S+)", text))
 
 
+def merge(rows, key, is_bad):
+    """Rows with the same key once, in first-seen order: the first bad one
+    if any, else the first; a name seen in several runs gets " xN"."""
+    order, seen = [], {}
+    for r in rows:
+        k = key(r)
+        if k not in seen:
+            order.append(k)
+            seen[k] = [r, 0]
+        seen[k][1] += 1
+        if is_bad(r) and not is_bad(seen[k][0]):
+            seen[k][0] = r
+    out = []
+    for k in order:
+        r, n = seen[k]
+        out.append(((r[0] + (" x%d" % n if n > 1 else "")),) + tuple(r[1:]))
+    return out
+
+
 def main(logs):
     fuzz, faults, attacks, analysis = [], [], [], []
     for log in logs:
@@ -99,6 +118,11 @@ def main(logs):
         print("  %-28s %12d %8s  %d" % ("total (%d targets)" % len(fuzz),
                                         sum(r or 0 for _, r, _, _ in fuzz), "",
                                         sum(f for *_, f in fuzz)))
+
+    # The scenario suite runs in both trees (host, and ASan + UBSan in the
+    # fuzz tree): one row per name, the worse outcome, and how many runs.
+    faults = merge(faults, lambda f: f[0], lambda f: not f[2])
+    attacks = merge(attacks, lambda a: a[0], lambda a: a[1] != "refused")
 
     print("faults injected")
     print("  %-52s %9s  %s" % ("fault", "injected", "outcome"))

@@ -9,7 +9,7 @@ marked @pytest.mark.attack and listed in toolchain/test.sh's summary."""
 import pytest
 from tcm import files
 
-from conftest import CNF, CTL_PHONE, ITL_PHONE, SGN, timestamp_of
+from conftest import CNF, CTL_PHONE, ITL_PHONE, SGN, md5, timestamp_of
 from test_tvs import closed_port, serve_config
 
 REPLAY = r"EROR:%s %s is a replay: header timestamp %s older than the installed %s's %d "
@@ -59,12 +59,7 @@ def test_older_ctl_replayed_after_newer_refused(secure_phone, server, tftp_tree,
     run.expect_error(r"CTL %s refused: older_than_installed - Trust List verification failed$"
                      % CTL_PHONE)
     run.expect_error(REPLAY % ("CTL", CTL_PHONE, timestamp_of(old), "CTL", timestamp_of(new)))
-    assert secure_phone.show_trustlist(server)["CTL"] == files_md5(new)
-
-
-def files_md5(data):
-    import hashlib
-    return hashlib.md5(data).hexdigest()
+    assert secure_phone.show_trustlist(server)["CTL"] == md5(new)
 
 
 @pytest.mark.attack("rollback-itl-replay")
@@ -108,7 +103,7 @@ def test_erase_trustlist_takes_an_older_itl(phone, server, tftp_tree, cluster):
     run = phone.boot(server)
 
     assert run.rc == 0, run.stdout
-    run.expect(r"^ITL installed \(anchor: first use\), MD5 %s$" % files_md5(old))
+    run.expect(r"^ITL installed \(anchor: first use\), MD5 %s$" % md5(old))
 
 
 @pytest.mark.attack("unknown-itl-signer-tvs-unreachable")
@@ -194,4 +189,4 @@ def test_malformed_certificate_in_itl_record_is_inert(phone, server, tftp_tree, 
     run = phone.boot(server, commands=["show trustlist", "show cert"])
 
     run.expect(r"^ITL installed \(anchor: first use\)")
-    assert run.trust_list()["ITL"] == files_md5(bad)
+    assert run.trust_list()["ITL"] == md5(bad)
