@@ -9,8 +9,9 @@ every test's output, passed or failed) and prints:
     lines ("Done N runs", the last "cov:") of each fuzz.* test; a target
     whose test failed or printed a sanitizer/libFuzzer error counts as a
     finding;
-  - faults injected x outcomes, attacks x verdicts, analysis gates: the
-    machine-readable lines tests print,
+  - faults injected x outcomes, attacks x verdicts, analysis gates (the
+    lint.* tests' results, cppcheck + clang-tidy), and the machine-readable
+    lines tests print,
       SUMMARY fault <name> [injected=N] [key=value...] outcome=...
       SUMMARY attack <name> verdict=...
       SUMMARY analysis <name> key=value...
@@ -92,6 +93,8 @@ def main(logs):
                     if FINDING.search(line):
                         found = 1
                 fuzz.append((name, runs, cov, found))
+            if name.startswith("lint."):
+                analysis.append((name, "passed" if passed else "FAILED"))
             for line in lines:
                 m = LINE.match(line.strip())
                 if not m:

@@ -245,7 +245,6 @@ class Transfer(threading.Thread):
             chunk = data[offset:offset + self.blksize]
             if self.faulty and f.endless and len(chunk) < self.blksize:
                 chunk = chunk.ljust(self.blksize, b"\0")
-                block &= 0xFFFF  # block numbers wrap (RFC 1350 has no limit)
             if self.faulty and f.error_at and block == f.error_at:
                 c.add("errors_injected")
                 self.send_error(f.error_code, f.error_msg)
@@ -260,7 +259,7 @@ class Transfer(threading.Thread):
             if len(chunk) < self.blksize:
                 c.add("transfers_ok")
                 return "ok"
-            block += 1
+            block = (block + 1) & 0xFFFF  # wraps in an endless transfer
 
 
 class TftpServer:
