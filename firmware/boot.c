@@ -178,6 +178,15 @@ static void take_trust_list(struct boot *b, enum secd_kind kind)
     if (e != SECD_OK) {
         ERR("SECD", "EROR:verifyFile: %s %s refused: %s - Trust List verification failed",
             what, b->request, secd_err_reason(e));
+        if (e == SECD_ERR_OLDER_THAN_INSTALLED) {
+            const struct secd_tl *cur = kind == SECD_KIND_CTL ? b->ts->trust.ctl
+                                                              : b->ts->trust.itl;
+            ERR("SECD", "EROR:%s %s is a replay: header timestamp %s%lu older than the installed "
+                "%s's %lu (docs/security.md)", what, b->request,
+                d.hdr.has_timestamp ? "" : "missing, counts as ",
+                d.hdr.has_timestamp ? (unsigned long)d.hdr.timestamp : 0ul, what,
+                cur ? (unsigned long)cur->hdr.timestamp : 0ul);
+        }
         b->trust_list_failed = 1;
         return;
     }

@@ -30,7 +30,7 @@ PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   qemu-system-arm
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
-  libcmocka-dev
+  libcmocka-dev valgrind
   clang llvm libclang-rt-14-dev clang-tidy cppcheck
   python3-pytest python3-cryptography
   tftpd-hpa openssl

@@ -2,7 +2,10 @@
 # The project's test command (README): installs what is missing, builds the
 # host tree (unit, interop, scenario and QEMU boot tests, which build the
 # Cortex-M3 image themselves) and the fuzz tree (libFuzzer + ASan/UBSan),
-# runs both ctest suites and prints one closing line "N passed, M failed".
+# runs both ctest suites, prints the summary table (fuzz targets x
+# executions x findings, faults x outcomes, attacks x verdicts, analysis
+# gates: toolchain/test_summary.py over ctest's full logs) and one closing
+# line "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +39,11 @@ run_suite() {
 }
 run_suite build/host
 run_suite build/fuzz
+
+# Every test's output, passed or failed, is in ctest's LastTest.log; the
+# tests print machine-readable SUMMARY lines (docs/security.md).
+/usr/bin/python3 toolchain/test_summary.py build/host/Testing/Temporary/LastTest.log \
+  build/fuzz/Testing/Temporary/LastTest.log || echo "test: no summary table"
 
 echo
 echo "$passed passed, $failed failed"

@@ -22,6 +22,7 @@ const char *secd_err_reason(enum secd_err e)
     case SECD_ERR_UNSUPPORTED: return "unsupported";
     case SECD_ERR_NO_DEVICE_KEY: return "no_device_key";
     case SECD_ERR_CRYPTO: return "crypto_error";
+    case SECD_ERR_OLDER_THAN_INSTALLED: return "older_than_installed";
     }
     return "unknown";
 }

@@ -259,6 +259,17 @@ enum secd_err secd_decide_signed(const struct secd_trust *t, const uint8_t *dige
     return check_file_signer(t, &d->hdr, digest, dlen, &d->anchor);
 }
 
+/* Replay rule: a validly signed but older CTL/ITL must not replace a newer
+ * one (an attacker on the provisioning network keeps every list the cluster
+ * ever published, e.g. a rollback ITL). The header timestamp is the
+ * signing time and is covered by the signature. */
+int secd_tl_is_replay(const struct secd_tl *installed, const struct secd_header *h)
+{
+    if (!installed || !installed->hdr.has_timestamp)
+        return 0;
+    return !h->has_timestamp || h->timestamp < installed->hdr.timestamp;
+}
+
 int secd_filename_ok(const struct secd_header *h, enum secd_kind kind, const char *requested)
 {
     return filename_ok(h, kind, requested);
@@ -278,6 +289,8 @@ static enum secd_err decide_trust_list(const struct secd_trust *t, enum secd_kin
         return e;
     if (records == 0)
         return SECD_ERR_NO_RECORDS;
+    if (secd_tl_is_replay(kind == SECD_KIND_CTL ? t->ctl : t->itl, &d->hdr))
+        return SECD_ERR_OLDER_THAN_INSTALLED;
     if (kind == SECD_KIND_ITL)
         d->rollback = is_rollback(file);
     return SECD_OK;

@@ -63,6 +63,14 @@ struct write_case {
     size_t ram_size;         /* (a copy: reloading costs more than the sweep) */
 };
 
+/* A line for toolchain/test.sh's summary table; printed only once every
+ * cut point of the blob passed its checks (cmocka stops at the first
+ * failed one). */
+static void summary(const char *blob, long cuts)
+{
+    print_message("SUMMARY fault power-cut-%s injected=%ld outcome=old-or-new\n", blob, cuts);
+}
+
 /* Replays c->write from `before` with a cut after every possible byte.
  * Returns the number of cut points checked. */
 static long sweep(const struct write_case *c, const uint8_t *before)
@@ -254,6 +262,7 @@ static void test_trust_lists(void **state)
     print_message("trust lists: CTL install %ld, ITL install %ld, first ITL %ld, erase all %ld "
                   "cut points\n",
                   n_ctl, n_itl, n_first, n_erase);
+    summary("trust-list", n_ctl + n_itl + n_first + n_erase);
     free(ctl_old.data);
     free(ctl_new.data);
     free(itl_old.data);
@@ -328,6 +337,7 @@ static void test_lsc(void **state)
     long n_install = sweep(&install, populated);
     long n_delete = sweep(&del, populated);
     print_message("LSC + key: install %ld, delete %ld cut points\n", n_install, n_delete);
+    summary("lsc+key", n_install + n_delete);
 }
 
 /* ---- pre-generated key ---------------------------------------------------- */
@@ -402,6 +412,7 @@ static void test_pregen_key(void **state)
     long n_store = sweep(&store, populated);
     long n_erase = sweep(&erase, populated);
     print_message("pre-generated key: store %ld, erase %ld cut points\n", n_store, n_erase);
+    summary("pregen-key", n_store + n_erase);
 }
 
 /* ---- TVS server list ----------------------------------------------------- */
@@ -457,7 +468,9 @@ static void test_tvs_list(void **state)
     }
     cfg_new.tvs_count = 3;
     const struct write_case c = {TVS_AREA, NULL, load_tvs, set_tvs, check_tvs, &tvs, sizeof tvs};
-    print_message("TVS server list: %ld cut points\n", sweep(&c, populated));
+    long n_tvs = sweep(&c, populated);
+    print_message("TVS server list: %ld cut points\n", n_tvs);
+    summary("tvs-list", n_tvs);
 }
 
 /* ---- boot counter ---------------------------------------------------------- */
@@ -492,7 +505,9 @@ static void test_boot_counter(void **state)
     (void)state;
     firmware_set_flash(&img.rf.dev);
     const struct write_case c = {"bootcount", NULL, nothing, count_boot, check_count, NULL, 0};
-    print_message("boot counter: %ld cut points\n", sweep(&c, populated));
+    long n_boot = sweep(&c, populated);
+    print_message("boot counter: %ld cut points\n", n_boot);
+    summary("bootcount", n_boot);
     firmware_set_flash(NULL);
 }
 

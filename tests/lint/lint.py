@@ -251,9 +251,11 @@ def main():
     sets = [  # name, files, clang-tidy files, database, clang-tidy args, cppcheck args
         ("host", host, list(host), write_db(host.values(), os.path.join(work, "host")), [], []),
         ("fuzz", fuzz, list(fuzz), write_db(fuzz.values(), os.path.join(work, "fuzz")), [], []),
-        # gcc's --specs=nano.specs means nothing to clang.
+        # gcc's --specs=nano.specs and -fcallgraph-info=su (the stack report,
+        # toolchain/stack_usage.py) mean nothing to clang.
         ("arm", arm, arm_only,
-         write_db(arm.values(), os.path.join(work, "arm"), strip=("--specs=",)),
+         write_db(arm.values(), os.path.join(work, "arm"),
+                  strip=("--specs=", "-fcallgraph-info")),
          ["--extra-arg=--target=arm-none-eabi", f"--extra-arg=--sysroot={newlib_sysroot()}"],
          ["--platform=unix32", "-D__arm__"]),
     ]

@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 TCM_DIR = Path(os.environ.get("SECD_TCM_DIR") or HERE.parent / "tcm").resolve()
 sys.path.insert(0, str(TCM_DIR))
 
-from tcm import pki, tree  # noqa: E402
+from tcm import parse, pki, tree  # noqa: E402
 from tcm.process import Daemon  # noqa: E402
 
 MAC = pki.DEFAULT_MAC
@@ -47,6 +47,11 @@ TRACE_RE = re.compile(r"^(\d+): (NOT|WRN|ERR|DBG) (\d\d:\d\d:\d\d\.\d{6}) ([A-Za
 
 def md5(data):
     return hashlib.md5(data).hexdigest()
+
+
+def timestamp_of(data):
+    """The header timestamp (signing time) of a signed file."""
+    return parse.parse(data).timestamp
 
 
 # -- the phone's output --
@@ -415,3 +420,47 @@ def secure_phone(phone, server, tftp_tree):
     assert run.rc == 0, run.stdout
     assert run.find(r"^CTL installed") and run.find(r"^ITL installed"), run.stdout
     return phone
+
+
+# -- summary lines for toolchain/test.sh (issue 9) --
+#
+# @pytest.mark.attack("name")  a test that fails if the phone accepts an attack
+# @pytest.mark.fault("name")   a test that injects a server or network fault
+# At the end of the run every marked test gives one line
+#   SUMMARY attack <name>[<param>] verdict=refused|NOT-REFUSED
+#   SUMMARY fault <name>[<param>] outcome=handled|NOT-HANDLED
+# which test.sh collects from ctest's LastTest.log into its summary table.
+
+_summary = []
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "attack(name): the phone must refuse this attack")
+    config.addinivalue_line("markers", "fault(name): a fault the phone must survive")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when != "call" and not (rep.when == "setup" and rep.failed):
+        return
+    for kind, ok, bad in (("attack", "verdict=refused", "verdict=NOT-REFUSED"),
+                          ("fault", "outcome=handled", "outcome=NOT-HANDLED")):
+        m = item.get_closest_marker(kind)
+        if m is None:
+            continue
+        name = m.args[0]
+        spec = getattr(item, "callspec", None)
+        if spec is not None:
+            # the first parameter names the case (ids may carry whole patterns)
+            first = next(iter(spec.params.values()), None)
+            named = isinstance(first, str) or (isinstance(first, int) and
+                                               not isinstance(first, bool))
+            name += "[%s]" % (first if named else spec.id)
+        _summary.append("SUMMARY %s %s %s" % (kind, name, ok if rep.passed else bad))
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _summary:
+        terminalreporter.write_line(line)

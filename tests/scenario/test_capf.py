@@ -150,6 +150,7 @@ def test_install_auth_string_entered_on_console(secure_phone, server, capfd, mic
     assert show_cert(run)["in_use"] == "LSC"
 
 
+@pytest.mark.attack("capf-wrong-password")
 def test_wrong_password_refused_old_lsc_kept(secure_phone, server, capfd, mic):
     _, _, before = install(secure_phone, server, capfd, mic)
     capf = capfd("--op", "install", "--auth", 1, "--password", "1111")
@@ -188,6 +189,7 @@ def test_fetch_then_delete_back_to_mic(secure_phone, server, capfd, mic):
     boot.expect(r"^-PXY_NO_LSC: No LSC for \[CONFIG\], will try MIC$", level="WRN", module="SECD")
 
 
+@pytest.mark.fault("capf-close-mid-install")
 def test_connection_lost_mid_install_keeps_lsc_and_key(secure_phone, server, capfd, mic):
     _, _, before = install(secure_phone, server, capfd, mic)
     capf = capfd("--op", "install", "--fault", "close-mid")
@@ -203,8 +205,8 @@ def test_connection_lost_mid_install_keeps_lsc_and_key(secure_phone, server, cap
     ("end-9", r"session ended by the server: reason 9 \(unknown device\)"),
     ("garbage", r"session failed: malformed message from the server"),
     ("oversized", r"session failed: server message too large"),
-    ("wrong-key", r"certificate is not for the key the phone generated"),
 ])
+@pytest.mark.fault("capf-first-install")
 def test_server_faults_leave_no_lsc(secure_phone, server, capfd, mic, fault, pattern):
     capf = capfd("--op", "install", "--fault", fault)
     run = capf_session(secure_phone, server, capf, mic)
@@ -213,9 +215,54 @@ def test_server_faults_leave_no_lsc(secure_phone, server, capfd, mic, fault, pat
     assert certs["in_use"] == "MIC" and not certs["LSC"]["installed"]
 
 
+@pytest.mark.attack("capf-certificate-for-foreign-key")
+def test_lsc_for_a_key_the_phone_did_not_generate_refused(secure_phone, server, capfd, mic):
+    _, _, before = install(secure_phone, server, capfd, mic)
+    capf = capfd("--op", "install", "--fault", "wrong-key")
+    run = capf_session(secure_phone, server, capf, mic)
+    run.expect_error(r"certificate is not for the key the phone generated")
+    assert "store certificate response reason" in capf.text()
+    assert show_cert(run)["LSC"]["MD5"] == before["LSC"]["MD5"]
+
+
+@pytest.mark.attack("capf-impostor-certificate")
 def test_unknown_capf_certificate_refused(secure_phone, server, capfd, mic):
     capf = capfd("--op", "install", "--cert", "attacker")
     run = capf_session(secure_phone, server, capf, mic)
     run.expect_error(r"TLS to CAPF .* refused: .*CAPF certificate not in CTL/ITL")
     assert "auth response: device" not in capf.text()  # nothing reached the server
     assert not show_cert(run)["LSC"]["installed"]
+
+
+# Server faults (issue 9) after an LSC is installed: whatever the server
+# does, the session ends with a traced reason within the phone's bounded
+# timeouts (15 s per read, firmware/capf_client.h), and the previous LSC and
+# its key stay: nothing half-received is installed.
+CAPF_FAULTS = [
+    ("stall", r"connection: timeout\n.*connection lost mid-session: previous LSC and key kept"),
+    ("stall-mid", r"connection: timeout\n.*connection lost mid-session: previous LSC and key kept"),
+    ("reset", r"connection lost mid-session: previous LSC and key kept"),
+    ("reset-mid", r"connection lost mid-session: previous LSC and key kept"),
+    ("close-in-message", r"connection lost mid-session: previous LSC and key kept"),
+    ("close-mid", r"connection lost mid-session: previous LSC and key kept"),
+    ("garbage", r"session failed: malformed message from the server"),
+    ("oversized", r"session failed: server message too large"),
+    ("bad-der", r"session failed: store certificate request: certificate does not parse"),
+]
+
+
+@pytest.mark.fault("capf")
+@pytest.mark.parametrize("fault,pattern", CAPF_FAULTS, ids=[f for f, _ in CAPF_FAULTS])
+def test_server_fault_keeps_previous_lsc(secure_phone, server, capfd, mic, fault, pattern):
+    _, _, before = install(secure_phone, server, capfd, mic)
+    capf = capfd("--op", "install", "--fault", fault)
+
+    run = capf_session(secure_phone, server, capf, mic)
+
+    assert not run.find(r"^session ended: LSC installed", module="CAPF"), run.stdout
+    errs = [t.msg for t in run.trace if t.level == "ERR" and t.module == "CAPF"]
+    assert errs, "no ERR trace from CAPF for fault %s:\n%s" % (fault, run.stdout)
+    assert re.search(pattern, run.stdout), run.stdout
+    after = show_cert(run)
+    assert after["in_use"] == "LSC" and after["LSC"]["MD5"] == before["LSC"]["MD5"]
+    assert run.elapsed < 40, "bounded: %.1f s" % run.elapsed

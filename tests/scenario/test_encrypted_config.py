@@ -64,6 +64,7 @@ def test_encrypted_config_without_device_certificate(phone, enc_server):
     ("enc-pad-len-zero-resigned", "padding_length_invalid"),
     ("enc-digest-flip-resigned", "plaintext_digest_mismatch"),
 ])
+@pytest.mark.attack("bad-encrypted-config")
 def test_bad_encrypted_config_refused_settings_dropped(phone, enc_server, encrypted_tree,
                                                        attack, reason):
     encrypted_tree.put(ENC, encrypted_tree.attack(attack))

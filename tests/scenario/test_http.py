@@ -199,6 +199,7 @@ BROKEN = {
 }
 
 
+@pytest.mark.fault("http-broken-answer")
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_http_answer_falls_back_to_tftp(phone, httpd, server, tftp_tree, name):
     faults, why = BROKEN[name]
@@ -221,6 +222,7 @@ def test_broken_http_answer_falls_back_to_tftp(phone, httpd, server, tftp_tree, 
     assert_installed_from(phone, tftp_tree, run)
 
 
+@pytest.mark.fault("http-broken-answer-no-tftp")
 @pytest.mark.parametrize("name", ["content-length-long", "truncated-chunked", "oversize"])
 def test_broken_http_answer_without_tftp_installs_nothing(phone, httpd, tftp_tree, name):
     """No TFTP to fall back to: the boot fails on the first file, and the

@@ -10,6 +10,7 @@ def _held(phone, server):
     return tl["state"], tl["CTL"], tl["ITL"]
 
 
+@pytest.mark.attack("unsigned-config-downgrade")
 def test_unsigned_config_refused_once_trust_list_held(secure_phone, server, tftp_tree):
     """No downgrade: the .sgn is gone, the plain config is still served."""
     before = _held(secure_phone, server)
@@ -27,6 +28,7 @@ def test_unsigned_config_refused_once_trust_list_held(secure_phone, server, tftp
     assert _held(secure_phone, server) == before
 
 
+@pytest.mark.attack("plain-config-as-sgn")
 def test_plain_config_served_as_sgn_refused(secure_phone, server, tftp_tree):
     """An attacker replaces the .sgn by the plain XML under the signed name."""
     tftp_tree.put(SGN, tftp_tree.read(CNF))
@@ -39,6 +41,7 @@ def test_plain_config_served_as_sgn_refused(secure_phone, server, tftp_tree):
     assert not run.find(r"config parsed")
 
 
+@pytest.mark.attack("other-phone-signed-config")
 def test_other_phones_signed_config_refused(secure_phone, server, tftp_tree):
     """A config validly signed for another phone, served under this phone's name."""
     tftp_tree.put(SGN, tftp_tree.read("SEP%s.cnf.xml.sgn" % OTHER_MAC))
@@ -56,6 +59,7 @@ def test_other_phones_signed_config_refused(secure_phone, server, tftp_tree):
     ("cnf-attacker-spoof-signed", "signature_invalid"),
     ("cnf-body-flip", "signature_invalid"),
 ])
+@pytest.mark.attack("tampered-signed-config")
 def test_tampered_signed_config_refused(secure_phone, server, tftp_tree, attack, reason):
     tftp_tree.put(SGN, tftp_tree.attack(attack))
 
@@ -78,6 +82,7 @@ ITL_ATTACKS = [
 ]
 
 
+@pytest.mark.attack("bad-itl")
 @pytest.mark.parametrize("attack,reason", ITL_ATTACKS, ids=[a for a, _ in ITL_ATTACKS])
 def test_bad_itl_refused_old_itl_kept(secure_phone, server, tftp_tree, attack, reason):
     good = tftp_tree.md5(CTL_PHONE), tftp_tree.md5(ITL_PHONE)
@@ -95,6 +100,7 @@ def test_bad_itl_refused_old_itl_kept(secure_phone, server, tftp_tree, attack, r
     assert (tl["state"], tl["CTL"], tl["ITL"]) == ("CTL + ITL",) + good
 
 
+@pytest.mark.attack("attacker-itl")
 def test_attacker_itl_refused_by_itl_only_phone(phone, server, tftp_tree):
     tftp_tree.drop_ctl()
     good_itl = tftp_tree.md5(ITL_PHONE)
@@ -122,6 +128,7 @@ def test_empty_itl_refused_on_first_use(phone, server, tftp_tree):
     assert phone.show_trustlist(server)["ITL_status"] == "not installed"
 
 
+@pytest.mark.attack("unknown-itl-signer-no-tvs")
 def test_regenerated_callmanager_without_tvs_refused(phone, server, tftp_tree):
     """B4: CallManager certificate regenerated, no TVS to vouch: new ITL and
     the config it signs are refused; the old ITL stays."""
@@ -141,6 +148,7 @@ def test_regenerated_callmanager_without_tvs_refused(phone, server, tftp_tree):
     assert (tl["state"], tl["ITL"]) == ("ITL only", good_itl)
 
 
+@pytest.mark.attack("oversize-itl")
 def test_oversize_itl_refused_nothing_installed(phone, server, tftp_tree):
     tftp_tree.drop_ctl()
     tftp_tree.serve_itl(tftp_tree.read(ITL_PHONE).ljust(550002, b"\0"))
@@ -154,6 +162,7 @@ def test_oversize_itl_refused_nothing_installed(phone, server, tftp_tree):
         "NONE", "not installed", "not installed")
 
 
+@pytest.mark.attack("oversize-config")
 @pytest.mark.parametrize("negotiate", [True, False], ids=["tsize", "no-options"])
 def test_oversize_config_refused(secure_phone, tcm, tftp_tree, negotiate):
     """With tsize the phone refuses before any data; from a server that
@@ -200,6 +209,7 @@ def test_config_size_limit_is_inclusive(secure_phone, server, tftp_tree, cluster
         run.expect_error(r"^boot failed: config too large$")
 
 
+@pytest.mark.attack("config-signed-by-wrong-role")
 @pytest.mark.parametrize("signer", ["capf", "sast1", "tvs"])
 def test_config_signed_by_wrong_role_refused(secure_phone, server, tftp_tree, cluster, signer):
     """B3: only a CCM+TFTP or TFTP record may sign a config; CAPF, SAST and
@@ -214,6 +224,7 @@ def test_config_signed_by_wrong_role_refused(secure_phone, server, tftp_tree, cl
     assert not run.find(r"config parsed")
 
 
+@pytest.mark.attack("itl-signed-by-capf")
 def test_itl_signed_by_capf_refused_by_itl_only_phone(phone, server, tftp_tree, cluster):
     """B2 ITL only: a new ITL must be signed by a SAST record of the ITL."""
     tftp_tree.drop_ctl()

@@ -9,6 +9,7 @@ import pytest
 from conftest import CTL_PHONE, ITL_PHONE, SGN
 
 
+@pytest.mark.fault("tftp-random-loss-dup-reorder")
 @pytest.mark.parametrize("blksize", [1428, 512])
 def test_boot_completes_with_loss_duplication_reordering(phone, tcm, tftp_tree, server,
                                                          blksize):
@@ -53,6 +54,7 @@ def test_server_unreachable_fails_cleanly(phone):
     assert tl["CTL_status"] == tl["ITL_status"] == "not installed", tl
 
 
+@pytest.mark.fault("tftp-silent-server")
 def test_silent_server_times_out_after_retries(phone):
     """A server that reads requests and never answers: the phone retries
     with backoff, then gives up within a bounded time."""
@@ -94,6 +96,7 @@ def test_silent_server_times_out_after_retries(phone):
     (["--truncate", "3000"],
      r"ITL %s refused: truncated - Trust List verification failed" % ITL_PHONE),
 ], ids=["error-mid-transfer", "truncated"])
+@pytest.mark.fault("tftp-broken-itl-transfer")
 def test_broken_itl_transfer_installs_nothing(phone, tcm, tftp_tree, fault, trace):
     srv = tcm(tftp_tree.root, "--only", "ITL*", *fault)
 

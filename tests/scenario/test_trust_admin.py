@@ -1,11 +1,12 @@
 """Rollback ITL, the administrator's `erase trustlist`, a damaged trust
 store (B2, B5, B7)."""
-from conftest import CNF, CTL_PHONE, ITL_PHONE, SGN
+from tcm import files
+
+from conftest import CNF, CTL_PHONE, ITL_PHONE, SGN, timestamp_of
 
 
-def test_rollback_itl_then_unsigned_config_accepted(phone, server, tftp_tree):
+def test_rollback_itl_then_unsigned_config_accepted(phone, server, tftp_tree, cluster):
     tftp_tree.drop_ctl()
-    normal_itl = tftp_tree.read(ITL_PHONE)
     assert phone.boot(server).rc == 0
 
     # CUCM "prepare cluster for rollback": a signed ITL with no functions,
@@ -25,8 +26,10 @@ def test_rollback_itl_then_unsigned_config_accepted(phone, server, tftp_tree):
     assert tl["ITL"] == tftp_tree.md5(ITL_PHONE)
     assert "rollback ITL" in tl["state"]
 
-    # A normal ITL again: taken as on first use, and signatures are back.
-    tftp_tree.serve_itl(normal_itl)
+    # A normal ITL again, generated after the rollback ITL (the replay rule
+    # refuses lists older than the one held, docs/security.md): taken as on
+    # first use, and signatures are back.
+    tftp_tree.serve_itl(files.build_itl(cluster, timestamp=timestamp_of(rollback) + 1))
     run = phone.boot(server)
     run.expect(r"^ITL installed \(anchor: first use\), MD5 %s$" % tftp_tree.md5(ITL_PHONE))
     assert run.requested()[-1] == SGN

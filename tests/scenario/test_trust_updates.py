@@ -1,12 +1,14 @@
 """Trust-list updates in each trust state (B2) and trust-list file names (B3)."""
+import pytest
 from tcm import files
 
-from conftest import CTL_PHONE, ITL_PHONE, OTHER_MAC, SGN, md5
+from conftest import CTL_PHONE, ITL_PHONE, OTHER_MAC, SGN, md5, timestamp_of
 
 
 def test_ctl_update_signed_by_other_sast_accepted(secure_phone, server, tftp_tree, cluster):
     """CTL + ITL: a new CTL signed by a SAST token of the installed CTL."""
-    new_ctl = files.build_ctl(cluster, signer="sast2", timestamp=1700000000)
+    new_ctl = files.build_ctl(cluster, signer="sast2",
+                              timestamp=timestamp_of(tftp_tree.read(CTL_PHONE)) + 1)
     assert new_ctl != tftp_tree.read(CTL_PHONE)
     tftp_tree.put(CTL_PHONE, new_ctl)
 
@@ -17,6 +19,7 @@ def test_ctl_update_signed_by_other_sast_accepted(secure_phone, server, tftp_tre
     assert secure_phone.show_trustlist(server)["CTL"] == tftp_tree.md5(CTL_PHONE)
 
 
+@pytest.mark.attack("attacker-ctl")
 def test_attacker_ctl_refused_old_kept(secure_phone, server, tftp_tree, cluster):
     """CTL + ITL: a CTL that names the attacker as SAST and CCM+TFTP, signed
     by the attacker, with a config the attacker signed."""
@@ -57,6 +60,7 @@ def test_itl_only_phone_takes_first_ctl(phone, server, tftp_tree):
         "CTL + ITL", tftp_tree.md5(CTL_PHONE), tftp_tree.md5(ITL_PHONE))
 
 
+@pytest.mark.attack("itl-not-signed-by-ctl-entry")
 def test_ctl_only_phone_refuses_itl_not_signed_by_ctl_entry(phone, server, tftp_tree):
     """CTL only: an ITL must verify against a CCM+TFTP record of the CTL."""
     ctl_md5 = tftp_tree.md5(CTL_PHONE)
@@ -73,6 +77,7 @@ def test_ctl_only_phone_refuses_itl_not_signed_by_ctl_entry(phone, server, tftp_
     assert (tl["state"], tl["CTL"], tl["ITL_status"]) == ("CTL only", ctl_md5, "not installed")
 
 
+@pytest.mark.attack("other-phone-itl")
 def test_per_phone_itl_under_either_name(phone, server, tftp_tree, cluster):
     """B3: ITLSEP<MAC>.tlv is accepted whether its header names
     ITLSEP<MAC>.tlv or ITLFile.tlv (the tree's, checked in the first-boot
@@ -108,7 +113,8 @@ def test_itl_only_phone_takes_itl_signed_by_its_sast(phone, server, tftp_tree, c
     the installed ITL) replaces the old one."""
     tftp_tree.drop_ctl()
     assert phone.boot(server).rc == 0
-    tftp_tree.serve_itl(files.build_itl(cluster, timestamp=1700000000))
+    tftp_tree.serve_itl(files.build_itl(cluster,
+                                        timestamp=timestamp_of(tftp_tree.read(ITL_PHONE)) + 1))
 
     run = phone.boot(server)
 

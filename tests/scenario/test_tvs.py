@@ -130,6 +130,7 @@ def test_regeneration_with_hash_only_tvs_record(phone, server, tftp_tree, cluste
     run.expect(r"^ITL installed \(anchor: TVS\)")
 
 
+@pytest.mark.attack("unknown-itl-signer-tvs-down")
 def test_tvs_down_refused_with_reason(itl_phone, server, tftp_tree, cluster):
     phone, tvs = itl_phone
     old = phone.show_trustlist(server)["ITL"]
@@ -149,6 +150,7 @@ def test_tvs_down_refused_with_reason(itl_phone, server, tftp_tree, cluster):
     assert phone.show_trustlist(server)["ITL"] == old
 
 
+@pytest.mark.attack("tvs-says-invalid")
 def test_tvs_says_invalid_refused(phone, server, tftp_tree, cluster, tvsd):
     tftp_tree.drop_ctl()
     tvs = tvsd()  # knows no certificate
@@ -165,6 +167,7 @@ def test_tvs_says_invalid_refused(phone, server, tftp_tree, cluster, tvsd):
     assert tvs.stop()["unknown"] == 1
 
 
+@pytest.mark.attack("tvs-impostor-certificate")
 @pytest.mark.parametrize("impostor", ["attacker", "tvs_regen"])
 def test_tvs_with_untrusted_certificate_refused(phone, server, tftp_tree, cluster, tvsd,
                                                 impostor):
@@ -187,6 +190,7 @@ def test_tvs_with_untrusted_certificate_refused(phone, server, tftp_tree, cluste
     assert counters["requests"] == 0 and counters["handshakes"] == 0, counters
 
 
+@pytest.mark.attack("itl-signer-and-tvs-both-unknown")
 def test_both_certificates_regenerated_refused_until_erase(phone, server, tftp_tree, cluster,
                                                            tvsd):
     """CallManager.pem and TVS.pem regenerated together: TVS cannot be
@@ -226,6 +230,7 @@ def _spliced_record(signer, vouched, role):
     return f.tlv(1, f.u16(5 + len(fields))) + fields
 
 
+@pytest.mark.attack("tvs-vouched-cert-foreign-key")
 def test_vouched_certificate_with_foreign_key_refused(itl_phone, server, tftp_tree, cluster):
     """An attacker's ITL whose signer record carries a certificate TVS
     vouches for, next to the attacker's own key: the signature must be
@@ -249,6 +254,7 @@ def test_vouched_certificate_with_foreign_key_refused(itl_phone, server, tftp_tr
 
 # -- failover --
 
+@pytest.mark.fault("tvs-first-faulty")
 @pytest.mark.parametrize("fault", ["closed", "reset", "garbage", "wrong-session", "oversized",
                                    "close-mid", "no-tls", "impostor"])
 def test_first_tvs_faulty_second_used(phone, server, tftp_tree, cluster, tvsd, fault):
@@ -278,6 +284,7 @@ def test_first_tvs_faulty_second_used(phone, server, tftp_tree, cluster, tvsd, f
         assert bad.stop()["requests"] == 1
 
 
+@pytest.mark.fault("tvs-stall")
 def test_stalled_tvs_times_out_then_next(phone, server, tftp_tree, cluster, tvsd):
     tftp_tree.drop_ctl()
     bad = tvsd("--fault", "stall")
@@ -295,6 +302,7 @@ def test_stalled_tvs_times_out_then_next(phone, server, tftp_tree, cluster, tvsd
     assert run.elapsed < 15, "bounded timeout: %.1f s" % run.elapsed
 
 
+@pytest.mark.fault("tvs-all-faulty")
 def test_all_tvs_faulty_clean_refusal(phone, server, tftp_tree, cluster, tvsd):
     tftp_tree.drop_ctl()
     a = tvsd("--fault", "garbage")
@@ -378,6 +386,7 @@ def test_verify_https_untrusted_server(itl_phone, server, tvsd):
     assert https.stop()["https_requests"] == 0
 
 
+@pytest.mark.attack("https-wrong-role")
 def test_verify_https_wrong_role_refused(itl_phone, server, tvsd):
     """TVS knows the certificate, but not as an APP-SERVER."""
     phone, tvs = itl_phone

@@ -168,14 +168,81 @@ static void test_rollback_itl(void **state)
     assert_true(secd_trust_is_blind(&f.t));
     assert_int_equal(secd_check_unsigned_config(&f.t), SECD_OK);
     assert_int_equal(check(&f.t, SECD_KIND_SIGNED, CNF_SGN, CNF_NAME, NULL), SECD_OK);
-    /* The next normal ITL is accepted blindly, as in NONE. */
+    /* The next normal ITL is accepted blindly, as in NONE... */
+    f.itl.hdr.timestamp = 1795356837; /* as old as the regen-callmanager ITL */
     assert_int_equal(check(&f.t, SECD_KIND_ITL, "tlv/regen-callmanager/ITLFile.tlv",
                            "ITLFile.tlv", &a), SECD_OK);
     assert_int_equal(a, SECD_ANCHOR_FIRST_USE);
+    /* ...unless it is older than the rollback ITL (replay rule). */
+    f.itl.hdr.timestamp = 1795356839;
+    assert_int_equal(check(&f.t, SECD_KIND_ITL, "tlv/regen-callmanager/ITLFile.tlv",
+                           "ITLFile.tlv", NULL), SECD_ERR_OLDER_THAN_INSTALLED);
     release(&f);
 
     install(&f, NULL, ITL_SHA1);
     assert_false(f.itl.rollback);
+    release(&f);
+}
+
+/* Replay rule (docs/security.md): a validly signed CTL/ITL older than the
+ * installed one is refused; equal passes; a missing timestamp on either
+ * side: see secd_check_file(). Vectors: sha1 lists are signed at
+ * 1795356832, sha512 CTL at ...834, sha512 ITL at ...835, same keys. */
+static void test_replay_refused_by_timestamp(void **state)
+{
+    (void)state;
+    struct fixture f;
+    enum secd_anchor a;
+    install(&f, "tlv/sha512/CTLFile.tlv", "tlv/sha512/ITLFile.tlv");
+    assert_int_equal(check(&f.t, SECD_KIND_CTL, CTL_SHA1, "CTLFile.tlv", NULL),
+                     SECD_ERR_OLDER_THAN_INSTALLED);
+    assert_int_equal(check(&f.t, SECD_KIND_ITL, ITL_SHA1, "ITLFile.tlv", NULL),
+                     SECD_ERR_OLDER_THAN_INSTALLED);
+    assert_string_equal(secd_err_reason(SECD_ERR_OLDER_THAN_INSTALLED), "older_than_installed");
+    /* The same lists again (equal timestamps) pass. */
+    assert_int_equal(check(&f.t, SECD_KIND_CTL, "tlv/sha512/CTLFile.tlv", "CTLFile.tlv", &a),
+                     SECD_OK);
+    assert_int_equal(check(&f.t, SECD_KIND_ITL, "tlv/sha512/ITLFile.tlv", "ITLFile.tlv", &a),
+                     SECD_OK);
+    /* A signature problem is reported before the age. */
+    assert_int_equal(check(&f.t, SECD_KIND_ITL, "bad/itl-sig-byte-flip/ITLFile.tlv",
+                           "ITLFile.tlv", NULL), SECD_ERR_SIGNATURE_INVALID);
+    /* An installed list without a timestamp compares nothing. */
+    f.itl.hdr.has_timestamp = 0;
+    f.ctl.hdr.has_timestamp = 0;
+    assert_int_equal(check(&f.t, SECD_KIND_CTL, CTL_SHA1, "CTLFile.tlv", NULL), SECD_OK);
+    assert_int_equal(check(&f.t, SECD_KIND_ITL, ITL_SHA1, "ITLFile.tlv", NULL), SECD_OK);
+    release(&f);
+
+    /* Newer over older passes. */
+    install(&f, CTL_SHA1, ITL_SHA1);
+    assert_int_equal(check(&f.t, SECD_KIND_CTL, "tlv/sha512/CTLFile.tlv", "CTLFile.tlv", NULL),
+                     SECD_OK);
+    assert_int_equal(check(&f.t, SECD_KIND_ITL, "tlv/sha512/ITLFile.tlv", "ITLFile.tlv", NULL),
+                     SECD_OK);
+    release(&f);
+
+    /* A candidate without a timestamp never replaces a timestamped list. */
+    struct secd_tl cur;
+    struct secd_header h;
+    memset(&cur, 0, sizeof cur);
+    memset(&h, 0, sizeof h);
+    cur.hdr.has_timestamp = 1;
+    cur.hdr.timestamp = 100;
+    assert_true(secd_tl_is_replay(&cur, &h));
+    h.has_timestamp = 1;
+    h.timestamp = 99;
+    assert_true(secd_tl_is_replay(&cur, &h));
+    h.timestamp = 100;
+    assert_false(secd_tl_is_replay(&cur, &h));
+    h.timestamp = 101;
+    assert_false(secd_tl_is_replay(&cur, &h));
+    assert_false(secd_tl_is_replay(NULL, &h)); /* nothing installed: first use */
+
+    /* After `erase trustlist` (nothing installed) the old list is taken. */
+    install(&f, NULL, NULL);
+    assert_int_equal(check(&f.t, SECD_KIND_ITL, ITL_SHA1, "ITLFile.tlv", &a), SECD_OK);
+    assert_int_equal(a, SECD_ANCHOR_FIRST_USE);
     release(&f);
 }
 
@@ -313,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_state_itl_only),
         cmocka_unit_test(test_state_ctl_and_itl),
         cmocka_unit_test(test_rollback_itl),
+        cmocka_unit_test(test_replay_refused_by_timestamp),
         cmocka_unit_test(test_filename_binding),
         cmocka_unit_test(test_tvs_hook_regeneration),
         cmocka_unit_test(test_corrupt_store_refuses_everything),

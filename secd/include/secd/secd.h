@@ -33,6 +33,8 @@ enum secd_err {
     SECD_ERR_UNSUPPORTED,         /* algorithm or version we do not implement */
     SECD_ERR_NO_DEVICE_KEY,
     SECD_ERR_CRYPTO,              /* internal crypto failure (out of memory, ...) */
+    SECD_ERR_OLDER_THAN_INSTALLED, /* CTL/ITL replay: header timestamp older than the
+                                     * installed list's (docs/security.md) */
 };
 const char *secd_err_reason(enum secd_err e);
 
@@ -216,7 +218,16 @@ struct secd_decision {
 /* Decides whether a downloaded CTL/ITL may be installed (B2, B5), or whether
  * a signed file (.sgn/.enc.sgn) is authentic (B3). `requested` is the name
  * the phone asked for; the header's filename must match it (per-phone trust
- * lists may carry the generic CTLFile.tlv / ITLFile.tlv name). */
+ * lists may carry the generic CTLFile.tlv / ITLFile.tlv name).
+ * Replay rule (CTL/ITL, after the signature check): while a list of the
+ * same kind is installed and carries a header timestamp, a candidate whose
+ * timestamp is strictly older, or which has none, is refused with
+ * SECD_ERR_OLDER_THAN_INSTALLED; an equal timestamp is the same generation
+ * and passes. With no installed list of that kind (first boot, after
+ * `erase trustlist`) or an installed one without a timestamp, nothing is
+ * compared. */
+/* Does the replay rule refuse a candidate with header `h` over `installed`? */
+int secd_tl_is_replay(const struct secd_tl *installed, const struct secd_header *h);
 enum secd_err secd_check_file(const struct secd_trust *t, enum secd_kind kind,
                               const uint8_t *file, size_t len, const char *requested,
                               struct secd_decision *d);

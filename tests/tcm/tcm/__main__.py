@@ -56,7 +56,7 @@ def _faults(a):
                         ignore_options=a.ignore_options, missing=a.missing or [],
                         only=a.only or [], seed=a.seed, drop_packets=a.drop_packet or [],
                         dup_packets=a.dup_packet or [], delay_packets=a.delay_packet or [],
-                        drop_acks=a.drop_ack or [])
+                        drop_acks=a.drop_ack or [], endless=a.endless)
 
 
 def cmd_serve(a):
@@ -152,6 +152,9 @@ def _parser():
     s.add_argument("--stall-after", type=int, default=-1,
                    help="stop sending once N bytes were sent")
     s.add_argument("--ignore-options", action="store_true", help="never send OACK")
+    s.add_argument("--endless", action="store_true",
+                   help="never end a transfer: full blocks of zeros after the file "
+                        "(tsize still announces the file's size)")
     s.add_argument("--missing", action="append", metavar="GLOB",
                    help="answer File not found for these names")
     s.add_argument("--only", action="append", metavar="GLOB",

@@ -28,6 +28,13 @@ Faults (--fault):
   garbage        send random bytes instead of the auth request
   oversized      send a header announcing a 65535-byte body, then close
   wrong-key      issue the LSC for another key than the phone's
+  stall          complete the TLS handshake, then send nothing
+  stall-mid      send nothing after the key generate response
+  reset          TCP reset right after the TLS handshake
+  reset-mid      TCP reset after the key generate response
+  close-in-message  send half of the store certificate request, then close
+  bad-der        store certificate request whose certificate is malformed
+                 DER (a valid LSC cut in the middle, outer length kept)
 --slow S sleeps S seconds before each server message.
 
 Writes OUT/issued.der (the LSC it issued), OUT/fetched.der (what a fetch
@@ -64,7 +71,8 @@ END_SESSION, RETRY_LATER, IN_PROGRESS = 15, 16, 17
  EL_KEY_SIZE, EL_PASSWORD, EL_RETRY, EL_DEVICE, EL_KEY_TYPE, EL_CURVE,
  EL_SHA2_SIGNED) = (1, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 17, 18, 20)
 MAX_BODY = 8192
-FAULTS = ("end-7", "end-9", "retry-later", "close-mid", "garbage", "oversized", "wrong-key")
+FAULTS = ("end-7", "end-9", "retry-later", "close-mid", "garbage", "oversized", "wrong-key",
+          "stall", "stall-mid", "reset", "reset-mid", "close-in-message", "bad-der")
 OPS = ("install", "fetch", "delete", "none")
 
 
@@ -251,8 +259,21 @@ class Server:
         self.counters.add("end_%d" % reason)
         self._send(conn, message(END_SESSION, sid, (EL_REASON, bytes([reason]))))
 
+    def _stall(self):
+        self._say("fault stall: sending nothing")
+        self._stop.wait(60)
+
+    def _reset(self, conn):
+        self._say("fault %s: TCP reset" % self.fault)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
     def _session(self, conn):
         sid = int.from_bytes(os.urandom(4), "big")
+        if self.fault == "stall":
+            return self._stall()
+        if self.fault == "reset":
+            return self._reset(conn)
         if self.fault == "garbage":
             self._send(conn, os.urandom(64))
             return
@@ -364,14 +385,28 @@ class Server:
             self._say("fault close-mid: closing")
             conn.shutdown(socket.SHUT_RDWR)
             return
+        if self.fault == "stall-mid":
+            return self._stall()
+        if self.fault == "reset-mid":
+            return self._reset(conn)
         if self.fault == "wrong-key":
             public_key = ec.generate_private_key(ec.SECP256R1()).public_key()
         der = self._issue(public_key, device)
         if self.out:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "issued.der").write_bytes(der)
-        self._send(conn, message(STORE_REQ, sid, (EL_CERT_TYPE, b"\x01"),
-                                 (EL_CERT, cert_element(1, der))))
+        if self.fault == "bad-der":
+            # Same outer SEQUENCE header, but the content is cut short.
+            der = der[:len(der) // 2]
+            self._say("fault bad-der: certificate cut to %d bytes" % len(der))
+        store = message(STORE_REQ, sid, (EL_CERT_TYPE, b"\x01"), (EL_CERT, cert_element(1, der)))
+        if self.fault == "close-in-message":
+            self._say("fault close-in-message: %d of %d bytes, then close"
+                      % (len(store) // 2, len(store)))
+            self._send(conn, store[:len(store) // 2])
+            conn.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(conn, store)
         got = read_message(conn)
         if got is None or got[0] != STORE_RESP:
             self._say("no store certificate response")

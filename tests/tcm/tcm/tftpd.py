@@ -43,6 +43,10 @@ class Faults:
     dup_packets: list = field(default_factory=list)
     delay_packets: list = field(default_factory=list)  # by `delay` seconds (random delay off)
     drop_acks: list = field(default_factory=list)
+    # Never end: after the file, full blocks of zeros for as long as the
+    # client ACKs (an attacker's endless transfer; tsize still says the
+    # file's real size).
+    endless: bool = False
 
     def applies_to(self, name):
         return not self.only or any(fnmatch.fnmatch(name, g) for g in self.only)
@@ -239,6 +243,8 @@ class Transfer(threading.Thread):
         block, offset = 1, 0
         while True:
             chunk = data[offset:offset + self.blksize]
+            if self.faulty and f.endless and len(chunk) < self.blksize:
+                chunk = chunk.ljust(self.blksize, b"\0")
             if self.faulty and f.error_at and block == f.error_at:
                 c.add("errors_injected")
                 self.send_error(f.error_code, f.error_msg)
@@ -253,7 +259,7 @@ class Transfer(threading.Thread):
             if len(chunk) < self.blksize:
                 c.add("transfers_ok")
                 return "ok"
-            block += 1
+            block = (block + 1) & 0xFFFF  # wraps in an endless transfer
 
 
 class TftpServer:
