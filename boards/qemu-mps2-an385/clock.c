@@ -37,10 +37,11 @@ uint32_t hal_monotonic_ms(void)
     return (uint32_t)uptime_ms;
 }
 
-/* SysTick ticks (CORE_CLOCK_HZ) since reset. Reads ms, the down-counter,
- * ms again and retries if a tick interrupt ran in between, so the two
- * parts agree (this also catches a torn read of the 64-bit counter). */
-uint64_t board_uptime_ticks(void)
+/* Milliseconds since reset, and the SysTick ticks (CORE_CLOCK_HZ) into the
+ * current one. Reads ms, the down-counter, ms again and retries if a tick
+ * interrupt ran in between, so the two parts agree (this also catches a
+ * torn read of the 64-bit counter). */
+static uint64_t read_uptime(uint32_t *ticks_into_ms)
 {
     uint64_t ms;
     uint32_t ticks;
@@ -48,20 +49,25 @@ uint64_t board_uptime_ticks(void)
         ms = uptime_ms;
         ticks = SYST_CVR;
     } while (ms != uptime_ms);
-    return ms * TICKS_PER_MS + ((TICKS_PER_MS - 1u) - ticks);
+    *ticks_into_ms = (TICKS_PER_MS - 1u) - ticks;
+    return ms;
+}
+
+/* SysTick ticks since reset. */
+uint64_t board_uptime_ticks(void)
+{
+    uint32_t ticks;
+    uint64_t ms = read_uptime(&ticks);
+    return ms * TICKS_PER_MS + ticks;
 }
 
 /* Same value as board_uptime_ticks() / TICKS_PER_US, without a 64-bit
  * division (a library call on the M3; every trace line reads the clock). */
 static uint64_t uptime_us(void)
 {
-    uint64_t ms;
     uint32_t ticks;
-    do {
-        ms = uptime_ms;
-        ticks = SYST_CVR;
-    } while (ms != uptime_ms);
-    return ms * 1000u + ((TICKS_PER_MS - 1u) - ticks) / TICKS_PER_US;
+    uint64_t ms = read_uptime(&ticks);
+    return ms * 1000u + ticks / TICKS_PER_US;
 }
 
 uint64_t hal_wall_us(void)

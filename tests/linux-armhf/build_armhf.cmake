@@ -2,13 +2,7 @@
 # Configures (first time) the linux-armhf preset into BINARY_DIR and builds
 # only secd-phone and secd-tool (the build preset's targets), then prints
 # their sizes.
-function(run)
-  execute_process(COMMAND ${ARGN} WORKING_DIRECTORY "${SOURCE_DIR}" RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    list(JOIN ARGN " " cmd)
-    message(FATAL_ERROR "failed (${rc}): ${cmd}")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/../support/run_checked.cmake")
 
 if(NOT EXISTS "${BINARY_DIR}/CMakeCache.txt")
   run(${CMAKE_COMMAND} --preset linux-armhf -B "${BINARY_DIR}" "-DSECD_INTEROP_DIR=${INTEROP_DIR}")
