@@ -10,6 +10,7 @@
 #include <wolfssl/wolfcrypt/types.h>
 
 #include "hal/hal_clock.h"
+#include "scratch.h"
 #include "trace.h"
 
 /* ---- pre-generated key blob: "KEY1", u8 type, u16 bits, u16 len, DER ---- */
@@ -130,7 +131,7 @@ static int tvs_vouches(struct capf_client *c)
 {
     const struct secd_tvs_hook *tvs = c->ts->trust.tvs;
     size_t len = 0;
-    const uint8_t *der = secd_tls_peer_cert(&c->tls, &len);
+    const uint8_t *der = secd_tls_peer_cert(&c->live->tls, &len);
     struct secd_header none;
     struct secd_bytes key = {0};
     memset(&none, 0, sizeof none);
@@ -159,15 +160,40 @@ static void fail(struct capf_client *c, enum capf_outcome o, const char *why)
     ERR("CAPF", "%s", c->status.why);
 }
 
+/* The session's buffers and TLS session: the work area while connected
+ * (a config parse cannot run meanwhile, nor a session during a parse). */
+_Static_assert(sizeof(struct capf_live) <= SCRATCH_SIZE, "a CAPF session must fit the work area");
+
+static int acquire_live(struct capf_client *c)
+{
+    c->live = scratch_acquire("CAPF session", sizeof *c->live);
+    if (!c->live) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "work area in use by %s: no CAPF session now",
+                 scratch_owner() ? scratch_owner() : "?");
+        fail(c, CAPF_OUT_FAILED, msg);
+        return -1;
+    }
+    memset(c->live, 0, sizeof *c->live);
+    return 0;
+}
+
+static void release_live(struct capf_client *c)
+{
+    scratch_release(c->live);
+    c->live = NULL;
+}
+
 static void disconnect(struct capf_client *c)
 {
     if (!c->connected)
         return;
-    c->net->close(c->conn, &c->tls);
-    secd_tls_free(&c->tls);
+    c->net->close(c->conn, &c->live->tls);
+    secd_tls_free(&c->live->tls);
     c->conn = NULL;
     c->connected = 0;
     c->waiting_auth_string = 0;
+    release_live(c);
 }
 
 static const char *net_error(enum tvs_net_result r)
@@ -185,7 +211,7 @@ static const char *net_error(enum tvs_net_result r)
 
 static int net_write(struct capf_client *c, const uint8_t *p, size_t n)
 {
-    return c->net->write(c->conn, &c->tls, p, n, CAPF_READ_TIMEOUT_MS) == TVS_NET_OK ? 0 : -1;
+    return c->net->write(c->conn, &c->live->tls, p, n, CAPF_READ_TIMEOUT_MS) == TVS_NET_OK ? 0 : -1;
 }
 
 static int open_tls(struct capf_client *c, const char *host, uint16_t port)
@@ -200,34 +226,38 @@ static int open_tls(struct capf_client *c, const char *host, uint16_t port)
         tc.client_key = id.key;
         tc.client_key_len = id.key_len;
     }
+    if (acquire_live(c) != 0)
+        return -1;
     NOT("CAPF", "connecting to CAPF %s:%u", host, (unsigned)port);
     c->conn = c->net->connect(c->net->ctx, host, port, CAPF_CONNECT_TIMEOUT_MS, &r);
     if (!c->conn) {
+        release_live(c);
         char msg[200];
         snprintf(msg, sizeof msg, "cannot connect to CAPF %.64s:%u: %s", host, (unsigned)port,
                  net_error(r));
         fail(c, CAPF_OUT_FAILED, msg);
         return -1;
     }
-    enum secd_tls_status ts = secd_tls_init(&c->tls, &tc);
+    enum secd_tls_status ts = secd_tls_init(&c->live->tls, &tc);
     if (ts != SECD_TLS_OK) {
         c->net->close(c->conn, NULL);
         c->conn = NULL;
+        release_live(c);
         fail(c, CAPF_OUT_FAILED, secd_tls_status_str(ts));
         return -1;
     }
     c->connected = 1;
     c->peer_deferred = c->peer_refused = 0;
-    r = c->net->handshake(c->conn, &c->tls, CAPF_READ_TIMEOUT_MS);
+    r = c->net->handshake(c->conn, &c->live->tls, CAPF_READ_TIMEOUT_MS);
     int hs = r == TVS_NET_OK ? 0 : -1;
     if (hs) {
         char wolf[64];
         snprintf(why, sizeof why, "%s (%s)", net_error(r),
-                 secd_tls_error_text(&c->tls, wolf, sizeof wolf));
+                 secd_tls_error_text(&c->live->tls, wolf, sizeof wolf));
     }
     if (hs == 0 && c->peer_deferred) {
         int ok = tvs_vouches(c);
-        secd_tls_peer_decide(&c->tls, ok);
+        secd_tls_peer_decide(&c->live->tls, ok);
         if (!ok) {
             hs = -1;
             c->peer_refused = 1;
@@ -245,7 +275,7 @@ static int open_tls(struct capf_client *c, const char *host, uint16_t port)
         return -1;
     }
     NOT("CAPF", "TLS established with CAPF %s:%u (%s, %s)", host, (unsigned)port,
-        secd_tls_version(&c->tls), secd_tls_cipher(&c->tls));
+        secd_tls_version(&c->live->tls), secd_tls_cipher(&c->live->tls));
     return 0;
 }
 
@@ -278,13 +308,13 @@ static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
     c->status.keygen_ms = 0;
     if (c->new_key_is_pregen) {
         NOT("CAPF", "key generate request %s: using the pre-generated key", capf_keyspec_str(ks));
-        capf_session_key_ready(&c->session, c->new_spki, c->new_spki_len);
+        capf_session_key_ready(&c->live->session, c->new_spki, c->new_spki_len);
         return;
     }
     /* Slow: tell the server first (request in progress). */
-    capf_session_generating(&c->session);
+    capf_session_generating(&c->live->session);
     struct capf_output out;
-    if (capf_session_poll(&c->session, &out) == CAPF_ACT_SEND)
+    if (capf_session_poll(&c->live->session, &out) == CAPF_ACT_SEND)
         net_write(c, out.data, out.len);
     NOT("CAPF", "key generate request %s: generating (request in progress sent)",
         capf_keyspec_str(ks));
@@ -294,11 +324,11 @@ static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
     c->status.keygen_ms = hal_monotonic_ms() - t0;
     if (e != CAPF_OK) {
         ERR("CAPF", "key generation %s failed: %s", capf_keyspec_str(ks), capf_err_str(e));
-        capf_session_key_ready(&c->session, NULL, 0);
+        capf_session_key_ready(&c->live->session, NULL, 0);
         return;
     }
     NOT("CAPF", "generated %s key in %u ms", capf_keyspec_str(ks), (unsigned)c->status.keygen_ms);
-    capf_session_key_ready(&c->session, c->new_spki, c->new_spki_len);
+    capf_session_key_ready(&c->live->session, c->new_spki, c->new_spki_len);
 }
 
 static void on_store(struct capf_client *c, const struct capf_output *out)
@@ -316,7 +346,7 @@ static void on_store(struct capf_client *c, const struct capf_output *out)
     }
     memset(c->new_key, 0, sizeof c->new_key);
     c->new_key_len = 0;
-    capf_session_store_done(&c->session, ok);
+    capf_session_store_done(&c->live->session, ok);
 }
 
 static void on_delete(struct capf_client *c)
@@ -326,21 +356,21 @@ static void on_delete(struct capf_client *c)
         NOT("CAPF", "LSC deleted at the server's request");
     else
         ERR("CAPF", "deleting the LSC failed");
-    capf_session_delete_done(&c->session, ok);
+    capf_session_delete_done(&c->live->session, ok);
 }
 
 /* ---- session pump ----------------------------------------------------- */
 
 static void trace_received(struct capf_client *c)
 {
-    if (c->session.rx_count == c->rx_seen)
+    if (c->live->session.rx_count == c->rx_seen)
         return;
-    c->rx_seen = c->session.rx_count;
-    uint8_t cmd = c->session.last_rx_command;
+    c->rx_seen = c->live->session.rx_count;
+    uint8_t cmd = c->live->session.last_rx_command;
     if (cmd == CAPF_AUTH_REQUEST) {
-        c->status.auth_type = c->session.auth_type;
+        c->status.auth_type = c->live->session.auth_type;
         NOT("CAPF", "received %s (session %08x, auth mode %s)", capf_command_name(cmd),
-            (unsigned)c->session.session_id, capf_auth_type_name(c->session.auth_type));
+            (unsigned)c->live->session.session_id, capf_auth_type_name(c->live->session.auth_type));
     } else {
         NOT("CAPF", "received %s", capf_command_name(cmd));
     }
@@ -379,16 +409,16 @@ static void receive(struct capf_client *c)
 {
     uint8_t buf[1024];
     size_t n = 0;
-    enum tvs_net_result r = c->net->read(c->conn, &c->tls, buf, sizeof buf, &n, CAPF_READ_TIMEOUT_MS);
+    enum tvs_net_result r = c->net->read(c->conn, &c->live->tls, buf, sizeof buf, &n, CAPF_READ_TIMEOUT_MS);
     if (r != TVS_NET_OK || n == 0) {
         if (r != TVS_NET_OK)
             NOT("CAPF", "connection: %s", net_error(r));
-        capf_session_on_closed(&c->session);
+        capf_session_on_closed(&c->live->session);
         return;
     }
-    size_t taken = capf_session_on_bytes(&c->session, buf, n);
+    size_t taken = capf_session_on_bytes(&c->live->session, buf, n);
     if (taken < n) /* more than a whole message of garbage */
-        capf_session_on_closed(&c->session);
+        capf_session_on_closed(&c->live->session);
 }
 
 /* Runs the session until it ends or waits for the user. */
@@ -396,20 +426,20 @@ static int pump(struct capf_client *c)
 {
     struct capf_output out;
     for (;;) {
-        enum capf_action a = capf_session_poll(&c->session, &out);
+        enum capf_action a = capf_session_poll(&c->live->session, &out);
         trace_received(c);
         switch (a) {
         case CAPF_ACT_SEND:
             NOT("CAPF", "sending %s", capf_command_name(out.command));
             if (net_write(c, out.data, out.len) != 0)
-                capf_session_on_closed(&c->session);
+                capf_session_on_closed(&c->live->session);
             break;
         case CAPF_ACT_WAIT:
             receive(c);
             break;
         case CAPF_ACT_NEED_AUTH_STRING:
             if (capf_auth_string_valid(c->auth_string)) {
-                capf_session_set_auth_string(&c->session, c->auth_string);
+                capf_session_set_auth_string(&c->live->session, c->auth_string);
                 break;
             }
             c->waiting_auth_string = 1;
@@ -467,7 +497,7 @@ int capf_client_start(struct capf_client *c, const char *host, uint16_t port)
         return -1;
     static struct capf_session_config sc;
     session_config(c, &sc);
-    capf_session_init(&c->session, &sc);
+    capf_session_init(&c->live->session, &sc);
     c->rx_seen = 0;
     return pump(c);
 }
@@ -481,7 +511,7 @@ int capf_client_set_auth_string(struct capf_client *c, const char *digits)
         return 0;
     c->waiting_auth_string = 0;
     NOT("CAPF", "authentication string entered: resuming the session");
-    capf_session_set_auth_string(&c->session, c->auth_string);
+    capf_session_set_auth_string(&c->live->session, c->auth_string);
     return pump(c);
 }
 

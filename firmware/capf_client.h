@@ -78,6 +78,12 @@ struct capf_client {
     size_t new_spki_len;
     int new_key_is_pregen;
     unsigned rx_seen;
+    /* The session's message buffers and TLS session live in the work area
+     * (scratch.h) from connect to disconnect; NULL when not connected. */
+    struct capf_live *live;
+};
+
+struct capf_live {
     struct capf_session session;
     struct secd_tls tls;
 };
