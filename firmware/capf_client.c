@@ -20,17 +20,22 @@ static const uint8_t pregen_magic[4] = {'K', 'E', 'Y', '1'}; /* bytes, no NUL */
 int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t *key, size_t cap,
                      size_t *len)
 {
-    static uint8_t blob[9 + CAPF_KEY_DER_MAX];
+    /* Header first, then the key straight into the caller's buffer: no
+     * RAM copy of the whole blob. */
+    uint8_t h[9];
     size_t n = 0;
-    if (storage_read(st, CERT_AREA_NEXT_KEY, blob, sizeof blob, &n) != STORAGE_OK || n < 9 ||
-        memcmp(blob, pregen_magic, sizeof pregen_magic) != 0)
+    uint32_t off;
+    if (storage_stat(st, CERT_AREA_NEXT_KEY, &n, &off) != STORAGE_OK || n < sizeof h ||
+        storage_read_at(st, off, 0, h, sizeof h) != STORAGE_OK ||
+        memcmp(h, pregen_magic, sizeof pregen_magic) != 0)
         return -1;
-    size_t kl = (size_t)blob[7] << 8 | blob[8];
-    if (kl + 9 != n || kl > cap)
+    size_t kl = (size_t)h[7] << 8 | h[8];
+    if (kl + sizeof h != n || (key && kl > cap))
         return -1;
-    ks->type = blob[4];
-    ks->bits = (uint16_t)(blob[5] << 8 | blob[6]);
-    memcpy(key, blob + 9, kl);
+    if (key && storage_read_at(st, off, sizeof h, key, kl) != STORAGE_OK)
+        return -1;
+    ks->type = h[4];
+    ks->bits = (uint16_t)(h[5] << 8 | h[6]);
     *len = kl;
     return 0;
 }
@@ -38,17 +43,23 @@ int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t 
 int capf_pregen_store(const struct storage *st, const struct capf_keyspec *ks,
                       const uint8_t *key, size_t len)
 {
-    static uint8_t blob[9 + CAPF_KEY_DER_MAX];
+    /* Header and key through the atomic streaming writer: no staging copy. */
+    uint8_t h[9];
+    struct storage_writer w;
     if (len > CAPF_KEY_DER_MAX)
         return -1;
-    memcpy(blob, pregen_magic, sizeof pregen_magic);
-    blob[4] = ks->type;
-    blob[5] = (uint8_t)(ks->bits >> 8);
-    blob[6] = (uint8_t)ks->bits;
-    blob[7] = (uint8_t)(len >> 8);
-    blob[8] = (uint8_t)len;
-    memcpy(blob + 9, key, len);
-    return storage_replace(st, CERT_AREA_NEXT_KEY, blob, len + 9) == STORAGE_OK ? 0 : -1;
+    memcpy(h, pregen_magic, sizeof pregen_magic);
+    h[4] = ks->type;
+    h[5] = (uint8_t)(ks->bits >> 8);
+    h[6] = (uint8_t)ks->bits;
+    h[7] = (uint8_t)(len >> 8);
+    h[8] = (uint8_t)len;
+    return storage_write_begin(&w, st, CERT_AREA_NEXT_KEY) == STORAGE_OK &&
+                   storage_write_chunk(&w, h, sizeof h) == STORAGE_OK &&
+                   storage_write_chunk(&w, key, len) == STORAGE_OK &&
+                   storage_write_commit(&w) == STORAGE_OK
+               ? 0
+               : -1;
 }
 
 void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,
@@ -694,7 +705,6 @@ static enum console_result cmd_capf_status(struct console *con, int argc, char *
     struct capf_client *c = client_of(con, "capf status");
     const struct capf_status *s = &c->status;
     struct capf_keyspec ks;
-    static uint8_t key[CAPF_KEY_DER_MAX];
     size_t kl;
     if (!s->ran)
         console_print("CAPF: no session since boot");
@@ -708,8 +718,7 @@ static enum console_result cmd_capf_status(struct console *con, int argc, char *
     if (s->key[0])
         console_print("last key: %s, %s", s->key,
                       s->used_pregen ? "pre-generated" : "generated during the session");
-    int have = capf_pregen_load(c->cs->st, &ks, key, sizeof key, &kl) == 0;
-    memset(key, 0, sizeof key);
+    int have = capf_pregen_load(c->cs->st, &ks, NULL, 0, &kl) == 0; /* the spec only */
     console_print("pre-generated key: %s", have ? capf_keyspec_str(&ks) : "none");
     const struct capf_pregen *pg = &c->pregen;
     if (pg->gen)

@@ -110,7 +110,8 @@ void capf_client_pregen_abort(struct capf_client *c);
 /* Registers the console commands (ctx = c). */
 int capf_client_register(struct capf_client *c, struct console *con);
 
-/* Pre-generated key blob ("lsckey" area), exposed for tests. */
+/* Pre-generated key blob ("lsckey" area), exposed for tests. load with key
+ * NULL reads only the key spec and length. */
 int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t *key, size_t cap,
                      size_t *len);
 int capf_pregen_store(const struct storage *st, const struct capf_keyspec *ks,
