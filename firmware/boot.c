@@ -213,10 +213,12 @@ static int xml_sink(void *ctx, const uint8_t *p, size_t n)
     return config_parse_chunk(ctx, p, n) == CONFIG_OK ? 0 : -1;
 }
 
+/* The streaming parser's state (one parse at a time: config.h). */
+static struct config_parser cp;
+
 /* Parses the staged config body (from `from`) with the streaming parser. */
 static void parse_staged_config(struct boot *b, uint32_t from)
 {
-    static struct config_parser cp;
     char err[96] = "";
     if (config_parse_begin(&cp, b->cfg, b->p.hash_salt) != CONFIG_OK) {
         fail(b, "config refused: %s", "XML parser busy");
@@ -348,7 +350,6 @@ static void take_enc_config(struct boot *b)
     }
     NOT("SECD", "verifyFile: verify SUCCESS <%s>", b->request);
     static struct secd_decrypt dec;
-    static struct config_parser cp;
     if (config_parse_begin(&cp, b->cfg, b->p.hash_salt) != CONFIG_OK) {
         fail(b, "encrypted config refused: %s", "XML parser busy");
         return;

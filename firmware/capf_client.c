@@ -560,9 +560,9 @@ static void pregen_failed(struct capf_client *c, const char *why)
     capf_client_pregen_abort(c);
 }
 
-/* The finished key on its way to the lsckey area (one copy, not per call). */
-static uint8_t pregen_key[CAPF_KEY_DER_MAX];
-static uint8_t pregen_spki[CAPF_SPKI_MAX];
+/* The finished key on its way to the lsckey area goes through the
+ * enrolment's key buffers: pre-generation runs only while no session is
+ * connected, when they are unused. */
 
 /* Starts a generation; EC keys (under 2 M instructions) are made at once. */
 static int pregen_start(struct capf_client *c)
@@ -572,13 +572,13 @@ static int pregen_start(struct capf_client *c)
     pg->started_ms = hal_monotonic_ms();
     if (c->pregen_spec.type != CAPF_KEY_RSA) {
         size_t kl, sl;
-        int ok = capf_key_generate(&c->pregen_spec, pregen_key, sizeof pregen_key, &kl,
-                                   pregen_spki, sizeof pregen_spki, &sl) == CAPF_OK;
+        int ok = capf_key_generate(&c->pregen_spec, c->new_key, sizeof c->new_key, &kl,
+                                   c->new_spki, sizeof c->new_spki, &sl) == CAPF_OK;
         if (ok)
-            pregen_store(c, pregen_key, kl);
+            pregen_store(c, c->new_key, kl);
         else
             pregen_failed(c, "key generation");
-        memset(pregen_key, 0, sizeof pregen_key);
+        memset(c->new_key, 0, sizeof c->new_key);
         return 0;
     }
     pg->gen = XMALLOC(sizeof *pg->gen, NULL, DYNAMIC_TYPE_RSA);
@@ -604,9 +604,7 @@ int capf_client_idle(struct capf_client *c)
     if (!pg->gen) {
         if (pg->stored < 0) { /* once: is a key stored? */
             struct capf_keyspec have;
-            pg->stored =
-                capf_pregen_load(c->cs->st, &have, pregen_key, sizeof pregen_key, &kl) == 0;
-            memset(pregen_key, 0, sizeof pregen_key);
+            pg->stored = capf_pregen_load(c->cs->st, &have, NULL, 0, &kl) == 0;
         }
         if (pg->stored)
             return 0;
@@ -618,18 +616,19 @@ int capf_client_idle(struct capf_client *c)
         return 1;
     case CAPF_RSAGEN_DONE:
         pg->last = pg->gen->stats;
-        if (capf_rsagen_key(pg->gen, pregen_key, sizeof pregen_key, &kl, pregen_spki,
-                            sizeof pregen_spki, &sl) != 0) {
+        if (capf_rsagen_key(pg->gen, c->new_key, sizeof c->new_key, &kl, c->new_spki,
+                            sizeof c->new_spki, &sl) != 0) {
+            memset(c->new_key, 0, sizeof c->new_key);
             pregen_failed(c, "encoding the key");
             return 0;
         }
         capf_client_pregen_abort(c); /* wipes the generator */
-        if (pregen_store(c, pregen_key, kl) == 0)
+        if (pregen_store(c, c->new_key, kl) == 0)
             NOT("CAPF", "pre-generation: %u slices, %u candidates (%u refused by trial "
                         "division/gcd/|p-q|), %u Miller-Rabin rounds, at most %u modexp a slice",
                 (unsigned)pg->slices, (unsigned)pg->last.candidates, (unsigned)pg->last.sieved,
                 (unsigned)pg->last.mr_rounds, (unsigned)pg->last.max_step_modexps);
-        memset(pregen_key, 0, sizeof pregen_key);
+        memset(c->new_key, 0, sizeof c->new_key);
         return 0;
     default:
         pregen_failed(c, pg->gen->why ? pg->gen->why : "error");
