@@ -301,11 +301,12 @@ static int spec_equal(const struct capf_keyspec *a, const struct capf_keyspec *b
 static int take_pregen(struct capf_client *c, const struct capf_keyspec *ks)
 {
     struct capf_keyspec have;
-    if (capf_pregen_load(c->cs->st, &have, c->new_key, sizeof c->new_key, &c->new_key_len) != 0 ||
+    if (capf_pregen_load(c->cs->st, &have, c->live->key, sizeof c->live->key,
+                         &c->new_key_len) != 0 ||
         !spec_equal(&have, ks))
         return -1;
     struct capf_keyspec check;
-    if (capf_key_public(c->new_key, c->new_key_len, c->new_spki, sizeof c->new_spki,
+    if (capf_key_public(c->live->key, c->new_key_len, c->live->spki, sizeof c->live->spki,
                         &c->new_spki_len, &check) != CAPF_OK)
         return -1;
     return 0;
@@ -319,7 +320,7 @@ static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
     c->status.keygen_ms = 0;
     if (c->new_key_is_pregen) {
         NOT("CAPF", "key generate request %s: using the pre-generated key", capf_keyspec_str(ks));
-        capf_session_key_ready(&c->live->session, c->new_spki, c->new_spki_len);
+        capf_session_key_ready(&c->live->session, c->live->spki, c->new_spki_len);
         return;
     }
     /* Slow: tell the server first (request in progress). */
@@ -330,8 +331,8 @@ static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
     NOT("CAPF", "key generate request %s: generating (request in progress sent)",
         capf_keyspec_str(ks));
     uint32_t t0 = hal_monotonic_ms();
-    enum capf_err e = capf_key_generate(ks, c->new_key, sizeof c->new_key, &c->new_key_len,
-                                        c->new_spki, sizeof c->new_spki, &c->new_spki_len);
+    enum capf_err e = capf_key_generate(ks, c->live->key, sizeof c->live->key, &c->new_key_len,
+                                        c->live->spki, sizeof c->live->spki, &c->new_spki_len);
     c->status.keygen_ms = hal_monotonic_ms() - t0;
     if (e != CAPF_OK) {
         ERR("CAPF", "key generation %s failed: %s", capf_keyspec_str(ks), capf_err_str(e));
@@ -339,12 +340,13 @@ static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
         return;
     }
     NOT("CAPF", "generated %s key in %u ms", capf_keyspec_str(ks), (unsigned)c->status.keygen_ms);
-    capf_session_key_ready(&c->live->session, c->new_spki, c->new_spki_len);
+    capf_session_key_ready(&c->live->session, c->live->spki, c->new_spki_len);
 }
 
 static void on_store(struct capf_client *c, const struct capf_output *out)
 {
-    int ok = cert_store_install_lsc(c->cs, out->data, out->len, c->new_key, c->new_key_len) == 0;
+    int ok =
+        cert_store_install_lsc(c->cs, out->data, out->len, c->live->key, c->new_key_len) == 0;
     if (ok) {
         NOT("CAPF", "LSC stored with its private key (%u + %u bytes)", (unsigned)out->len,
             (unsigned)c->new_key_len);
@@ -355,7 +357,7 @@ static void on_store(struct capf_client *c, const struct capf_output *out)
     } else {
         ERR("CAPF", "storing the LSC failed: the previous certificate is kept");
     }
-    memset(c->new_key, 0, sizeof c->new_key);
+    memset(c->live->key, 0, sizeof c->live->key);
     c->new_key_len = 0;
     capf_session_store_done(&c->live->session, ok);
 }
@@ -560,9 +562,25 @@ static void pregen_failed(struct capf_client *c, const char *why)
     capf_client_pregen_abort(c);
 }
 
-/* The finished key on its way to the lsckey area goes through the
- * enrolment's key buffers: pre-generation runs only while no session is
- * connected, when they are unused. */
+/* The finished key on its way to the lsckey area: in the work area
+ * (scratch.h) for the moment it takes. Pre-generation runs only while no
+ * session is connected and a config parse never spans two main-loop turns,
+ * so the area is free then. */
+struct pregen_out {
+    uint8_t key[CAPF_KEY_DER_MAX];
+    uint8_t spki[CAPF_SPKI_MAX];
+};
+
+static struct pregen_out *pregen_out_take(void)
+{
+    return scratch_acquire("key pre-generation", sizeof(struct pregen_out));
+}
+
+static void pregen_out_give(struct pregen_out *o)
+{
+    memset(o, 0, sizeof *o); /* key material */
+    scratch_release(o);
+}
 
 /* Starts a generation; EC keys (under 2 M instructions) are made at once. */
 static int pregen_start(struct capf_client *c)
@@ -572,13 +590,18 @@ static int pregen_start(struct capf_client *c)
     pg->started_ms = hal_monotonic_ms();
     if (c->pregen_spec.type != CAPF_KEY_RSA) {
         size_t kl, sl;
-        int ok = capf_key_generate(&c->pregen_spec, c->new_key, sizeof c->new_key, &kl,
-                                   c->new_spki, sizeof c->new_spki, &sl) == CAPF_OK;
+        struct pregen_out *o = pregen_out_take();
+        if (!o) {
+            pregen_failed(c, "work area busy");
+            return 0;
+        }
+        int ok = capf_key_generate(&c->pregen_spec, o->key, sizeof o->key, &kl, o->spki,
+                                   sizeof o->spki, &sl) == CAPF_OK;
         if (ok)
-            pregen_store(c, c->new_key, kl);
+            pregen_store(c, o->key, kl);
         else
             pregen_failed(c, "key generation");
-        memset(c->new_key, 0, sizeof c->new_key);
+        pregen_out_give(o);
         return 0;
     }
     pg->gen = XMALLOC(sizeof *pg->gen, NULL, DYNAMIC_TYPE_RSA);
@@ -614,22 +637,28 @@ int capf_client_idle(struct capf_client *c)
     switch (capf_rsagen_step(pg->gen)) {
     case CAPF_RSAGEN_MORE:
         return 1;
-    case CAPF_RSAGEN_DONE:
+    case CAPF_RSAGEN_DONE: {
         pg->last = pg->gen->stats;
-        if (capf_rsagen_key(pg->gen, c->new_key, sizeof c->new_key, &kl, c->new_spki,
-                            sizeof c->new_spki, &sl) != 0) {
-            memset(c->new_key, 0, sizeof c->new_key);
+        struct pregen_out *o = pregen_out_take();
+        if (!o) {
+            pregen_failed(c, "work area busy");
+            return 0;
+        }
+        if (capf_rsagen_key(pg->gen, o->key, sizeof o->key, &kl, o->spki, sizeof o->spki,
+                            &sl) != 0) {
+            pregen_out_give(o);
             pregen_failed(c, "encoding the key");
             return 0;
         }
         capf_client_pregen_abort(c); /* wipes the generator */
-        if (pregen_store(c, c->new_key, kl) == 0)
+        if (pregen_store(c, o->key, kl) == 0)
             NOT("CAPF", "pre-generation: %u slices, %u candidates (%u refused by trial "
                         "division/gcd/|p-q|), %u Miller-Rabin rounds, at most %u modexp a slice",
                 (unsigned)pg->slices, (unsigned)pg->last.candidates, (unsigned)pg->last.sieved,
                 (unsigned)pg->last.mr_rounds, (unsigned)pg->last.max_step_modexps);
-        memset(c->new_key, 0, sizeof c->new_key);
+        pregen_out_give(o);
         return 0;
+    }
     default:
         pregen_failed(c, pg->gen->why ? pg->gen->why : "error");
         return 0;

@@ -72,9 +72,7 @@ struct capf_client {
     struct capf_keyspec pregen_spec;
     struct capf_pregen pregen;
     struct capf_status status;
-    uint8_t new_key[CAPF_KEY_DER_MAX]; /* the key of the enrolment in progress */
-    size_t new_key_len;
-    uint8_t new_spki[CAPF_SPKI_MAX];
+    size_t new_key_len;         /* of live->key, the enrolment's key */
     size_t new_spki_len;
     int new_key_is_pregen;
     unsigned rx_seen;
@@ -86,6 +84,8 @@ struct capf_client {
 struct capf_live {
     struct capf_session session;
     struct secd_tls tls;
+    uint8_t key[CAPF_KEY_DER_MAX]; /* the key of the enrolment in progress */
+    uint8_t spki[CAPF_SPKI_MAX];
 };
 
 void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,

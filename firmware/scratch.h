@@ -4,10 +4,12 @@
  *
  * Owners (each takes the whole area, or the front of it):
  *   - the config parser: expat's arena (firmware/config.c) for one parse;
- *   - a CAPF session: its message buffers and TLS session
- *     (firmware/capf_client.c) from connect to disconnect.
+ *   - a CAPF session: its message buffers, TLS session and the key being
+ *     enrolled (firmware/capf_client.c) from connect to disconnect;
+ *   - key pre-generation: the finished key on its way to flash, for the
+ *     moment it takes (only while no session is connected).
  * A config is parsed before enrolment starts and after it ended, never
- * during a session.
+ * during a session, and a parse never spans two main-loop turns.
  *
  * Rule: one owner at a time. scratch_acquire hands the area to a named
  * owner or returns NULL when another owner holds it (the caller refuses
