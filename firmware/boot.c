@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trace.h"
@@ -222,10 +223,12 @@ static int xml_sink(void *ctx, const uint8_t *p, size_t n)
     return config_parse_chunk(ctx, p, n) == CONFIG_OK ? 0 : -1;
 }
 
+/* The streaming parser's state (one parse at a time: config.h). */
+static struct config_parser cp;
+
 /* Parses the staged config body (from `from`) with the streaming parser. */
 static void parse_staged_config(struct boot *b, uint32_t from)
 {
-    static struct config_parser cp;
     char err[96] = "";
     if (config_parse_begin(&cp, b->cfg, b->p.hash_salt) != CONFIG_OK) {
         fail(b, "config refused: %s", "XML parser busy");
@@ -356,21 +359,28 @@ static void take_enc_config(struct boot *b)
         return;
     }
     NOT("SECD", "verifyFile: verify SUCCESS <%s>", b->request);
-    static struct secd_decrypt dec;
-    static struct config_parser cp;
     if (config_parse_begin(&cp, b->cfg, b->p.hash_salt) != CONFIG_OK) {
         fail(b, "encrypted config refused: %s", "XML parser busy");
         return;
     }
-    struct decrypt_pipe pipe = {&dec, &cp, SECD_OK};
-    e = secd_decrypt_begin(&dec, &d.hdr, b->p.key_der, b->p.key_len);
+    char err[96] = "";
+    /* The decryption state only for this step (heap, not a static). */
+    struct secd_decrypt *dec = malloc(sizeof *dec);
+    if (!dec) {
+        config_parse_end(&cp, err, sizeof err);
+        fail(b, "encrypted config refused: %s", "out of memory");
+        return;
+    }
+    struct decrypt_pipe pipe = {dec, &cp, SECD_OK};
+    e = secd_decrypt_begin(dec, &d.hdr, b->p.key_der, b->p.key_len);
     if (e == SECD_OK) {
         int rd = read_staged(b, d.hdr.header_len, decrypt_piece, &pipe);
         e = rd == -1 ? SECD_ERR_CRYPTO : pipe.err;
     }
     if (e == SECD_OK)
-        e = secd_decrypt_final(&dec, xml_sink, &cp);
-    char err[96] = "";
+        e = secd_decrypt_final(dec, xml_sink, &cp);
+    memset(dec, 0, sizeof *dec); /* key material */
+    free(dec);
     int xml = config_parse_end(&cp, err, sizeof err);
     if (e != SECD_OK) {
         memset(b->cfg, 0, sizeof *b->cfg);

@@ -10,6 +10,7 @@
 #include <wolfssl/wolfcrypt/types.h>
 
 #include "hal/hal_clock.h"
+#include "scratch.h"
 #include "trace.h"
 
 /* ---- pre-generated key blob: "KEY1", u8 type, u16 bits, u16 len, DER ---- */
@@ -19,17 +20,22 @@ static const uint8_t pregen_magic[4] = {'K', 'E', 'Y', '1'}; /* bytes, no NUL */
 int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t *key, size_t cap,
                      size_t *len)
 {
-    static uint8_t blob[9 + CAPF_KEY_DER_MAX];
+    /* Header first, then the key straight into the caller's buffer: no
+     * RAM copy of the whole blob. */
+    uint8_t h[9];
     size_t n = 0;
-    if (storage_read(st, CERT_AREA_NEXT_KEY, blob, sizeof blob, &n) != STORAGE_OK || n < 9 ||
-        memcmp(blob, pregen_magic, sizeof pregen_magic) != 0)
+    uint32_t off;
+    if (storage_stat(st, CERT_AREA_NEXT_KEY, &n, &off) != STORAGE_OK || n < sizeof h ||
+        storage_read_at(st, off, 0, h, sizeof h) != STORAGE_OK ||
+        memcmp(h, pregen_magic, sizeof pregen_magic) != 0)
         return -1;
-    size_t kl = (size_t)blob[7] << 8 | blob[8];
-    if (kl + 9 != n || kl > cap)
+    size_t kl = (size_t)h[7] << 8 | h[8];
+    if (kl + sizeof h != n || (key && kl > cap))
         return -1;
-    ks->type = blob[4];
-    ks->bits = (uint16_t)(blob[5] << 8 | blob[6]);
-    memcpy(key, blob + 9, kl);
+    if (key && storage_read_at(st, off, sizeof h, key, kl) != STORAGE_OK)
+        return -1;
+    ks->type = h[4];
+    ks->bits = (uint16_t)(h[5] << 8 | h[6]);
     *len = kl;
     return 0;
 }
@@ -37,17 +43,23 @@ int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t 
 int capf_pregen_store(const struct storage *st, const struct capf_keyspec *ks,
                       const uint8_t *key, size_t len)
 {
-    static uint8_t blob[9 + CAPF_KEY_DER_MAX];
+    /* Header and key through the atomic streaming writer: no staging copy. */
+    uint8_t h[9];
+    struct storage_writer w;
     if (len > CAPF_KEY_DER_MAX)
         return -1;
-    memcpy(blob, pregen_magic, sizeof pregen_magic);
-    blob[4] = ks->type;
-    blob[5] = (uint8_t)(ks->bits >> 8);
-    blob[6] = (uint8_t)ks->bits;
-    blob[7] = (uint8_t)(len >> 8);
-    blob[8] = (uint8_t)len;
-    memcpy(blob + 9, key, len);
-    return storage_replace(st, CERT_AREA_NEXT_KEY, blob, len + 9) == STORAGE_OK ? 0 : -1;
+    memcpy(h, pregen_magic, sizeof pregen_magic);
+    h[4] = ks->type;
+    h[5] = (uint8_t)(ks->bits >> 8);
+    h[6] = (uint8_t)ks->bits;
+    h[7] = (uint8_t)(len >> 8);
+    h[8] = (uint8_t)len;
+    return storage_write_begin(&w, st, CERT_AREA_NEXT_KEY) == STORAGE_OK &&
+                   storage_write_chunk(&w, h, sizeof h) == STORAGE_OK &&
+                   storage_write_chunk(&w, key, len) == STORAGE_OK &&
+                   storage_write_commit(&w) == STORAGE_OK
+               ? 0
+               : -1;
 }
 
 void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,
@@ -130,7 +142,7 @@ static int tvs_vouches(struct capf_client *c)
 {
     const struct secd_tvs_hook *tvs = c->ts->trust.tvs;
     size_t len = 0;
-    const uint8_t *der = secd_tls_peer_cert(&c->tls, &len);
+    const uint8_t *der = secd_tls_peer_cert(&c->live->tls, &len);
     struct secd_header none;
     struct secd_bytes key = {0};
     memset(&none, 0, sizeof none);
@@ -159,15 +171,40 @@ static void fail(struct capf_client *c, enum capf_outcome o, const char *why)
     ERR("CAPF", "%s", c->status.why);
 }
 
+/* The session's buffers and TLS session: the work area while connected
+ * (a config parse cannot run meanwhile, nor a session during a parse). */
+_Static_assert(sizeof(struct capf_live) <= SCRATCH_SIZE, "a CAPF session must fit the work area");
+
+static int acquire_live(struct capf_client *c)
+{
+    c->live = scratch_acquire("CAPF session", sizeof *c->live);
+    if (!c->live) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "work area in use by %s: no CAPF session now",
+                 scratch_owner() ? scratch_owner() : "?");
+        fail(c, CAPF_OUT_FAILED, msg);
+        return -1;
+    }
+    memset(c->live, 0, sizeof *c->live);
+    return 0;
+}
+
+static void release_live(struct capf_client *c)
+{
+    scratch_release(c->live);
+    c->live = NULL;
+}
+
 static void disconnect(struct capf_client *c)
 {
     if (!c->connected)
         return;
-    c->net->close(c->conn, &c->tls);
-    secd_tls_free(&c->tls);
+    c->net->close(c->conn, &c->live->tls);
+    secd_tls_free(&c->live->tls);
     c->conn = NULL;
     c->connected = 0;
     c->waiting_auth_string = 0;
+    release_live(c);
 }
 
 static const char *net_error(enum tvs_net_result r)
@@ -185,7 +222,7 @@ static const char *net_error(enum tvs_net_result r)
 
 static int net_write(struct capf_client *c, const uint8_t *p, size_t n)
 {
-    return c->net->write(c->conn, &c->tls, p, n, CAPF_READ_TIMEOUT_MS) == TVS_NET_OK ? 0 : -1;
+    return c->net->write(c->conn, &c->live->tls, p, n, CAPF_READ_TIMEOUT_MS) == TVS_NET_OK ? 0 : -1;
 }
 
 static int open_tls(struct capf_client *c, const char *host, uint16_t port)
@@ -200,34 +237,38 @@ static int open_tls(struct capf_client *c, const char *host, uint16_t port)
         tc.client_key = id.key;
         tc.client_key_len = id.key_len;
     }
+    if (acquire_live(c) != 0)
+        return -1;
     NOT("CAPF", "connecting to CAPF %s:%u", host, (unsigned)port);
     c->conn = c->net->connect(c->net->ctx, host, port, CAPF_CONNECT_TIMEOUT_MS, &r);
     if (!c->conn) {
+        release_live(c);
         char msg[200];
         snprintf(msg, sizeof msg, "cannot connect to CAPF %.64s:%u: %s", host, (unsigned)port,
                  net_error(r));
         fail(c, CAPF_OUT_FAILED, msg);
         return -1;
     }
-    enum secd_tls_status ts = secd_tls_init(&c->tls, &tc);
+    enum secd_tls_status ts = secd_tls_init(&c->live->tls, &tc);
     if (ts != SECD_TLS_OK) {
         c->net->close(c->conn, NULL);
         c->conn = NULL;
+        release_live(c);
         fail(c, CAPF_OUT_FAILED, secd_tls_status_str(ts));
         return -1;
     }
     c->connected = 1;
     c->peer_deferred = c->peer_refused = 0;
-    r = c->net->handshake(c->conn, &c->tls, CAPF_READ_TIMEOUT_MS);
+    r = c->net->handshake(c->conn, &c->live->tls, CAPF_READ_TIMEOUT_MS);
     int hs = r == TVS_NET_OK ? 0 : -1;
     if (hs) {
         char wolf[64];
         snprintf(why, sizeof why, "%s (%s)", net_error(r),
-                 secd_tls_error_text(&c->tls, wolf, sizeof wolf));
+                 secd_tls_error_text(&c->live->tls, wolf, sizeof wolf));
     }
     if (hs == 0 && c->peer_deferred) {
         int ok = tvs_vouches(c);
-        secd_tls_peer_decide(&c->tls, ok);
+        secd_tls_peer_decide(&c->live->tls, ok);
         if (!ok) {
             hs = -1;
             c->peer_refused = 1;
@@ -245,7 +286,7 @@ static int open_tls(struct capf_client *c, const char *host, uint16_t port)
         return -1;
     }
     NOT("CAPF", "TLS established with CAPF %s:%u (%s, %s)", host, (unsigned)port,
-        secd_tls_version(&c->tls), secd_tls_cipher(&c->tls));
+        secd_tls_version(&c->live->tls), secd_tls_cipher(&c->live->tls));
     return 0;
 }
 
@@ -260,11 +301,12 @@ static int spec_equal(const struct capf_keyspec *a, const struct capf_keyspec *b
 static int take_pregen(struct capf_client *c, const struct capf_keyspec *ks)
 {
     struct capf_keyspec have;
-    if (capf_pregen_load(c->cs->st, &have, c->new_key, sizeof c->new_key, &c->new_key_len) != 0 ||
+    if (capf_pregen_load(c->cs->st, &have, c->live->key, sizeof c->live->key,
+                         &c->new_key_len) != 0 ||
         !spec_equal(&have, ks))
         return -1;
     struct capf_keyspec check;
-    if (capf_key_public(c->new_key, c->new_key_len, c->new_spki, sizeof c->new_spki,
+    if (capf_key_public(c->live->key, c->new_key_len, c->live->spki, sizeof c->live->spki,
                         &c->new_spki_len, &check) != CAPF_OK)
         return -1;
     return 0;
@@ -278,32 +320,33 @@ static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
     c->status.keygen_ms = 0;
     if (c->new_key_is_pregen) {
         NOT("CAPF", "key generate request %s: using the pre-generated key", capf_keyspec_str(ks));
-        capf_session_key_ready(&c->session, c->new_spki, c->new_spki_len);
+        capf_session_key_ready(&c->live->session, c->live->spki, c->new_spki_len);
         return;
     }
     /* Slow: tell the server first (request in progress). */
-    capf_session_generating(&c->session);
+    capf_session_generating(&c->live->session);
     struct capf_output out;
-    if (capf_session_poll(&c->session, &out) == CAPF_ACT_SEND)
+    if (capf_session_poll(&c->live->session, &out) == CAPF_ACT_SEND)
         net_write(c, out.data, out.len);
     NOT("CAPF", "key generate request %s: generating (request in progress sent)",
         capf_keyspec_str(ks));
     uint32_t t0 = hal_monotonic_ms();
-    enum capf_err e = capf_key_generate(ks, c->new_key, sizeof c->new_key, &c->new_key_len,
-                                        c->new_spki, sizeof c->new_spki, &c->new_spki_len);
+    enum capf_err e = capf_key_generate(ks, c->live->key, sizeof c->live->key, &c->new_key_len,
+                                        c->live->spki, sizeof c->live->spki, &c->new_spki_len);
     c->status.keygen_ms = hal_monotonic_ms() - t0;
     if (e != CAPF_OK) {
         ERR("CAPF", "key generation %s failed: %s", capf_keyspec_str(ks), capf_err_str(e));
-        capf_session_key_ready(&c->session, NULL, 0);
+        capf_session_key_ready(&c->live->session, NULL, 0);
         return;
     }
     NOT("CAPF", "generated %s key in %u ms", capf_keyspec_str(ks), (unsigned)c->status.keygen_ms);
-    capf_session_key_ready(&c->session, c->new_spki, c->new_spki_len);
+    capf_session_key_ready(&c->live->session, c->live->spki, c->new_spki_len);
 }
 
 static void on_store(struct capf_client *c, const struct capf_output *out)
 {
-    int ok = cert_store_install_lsc(c->cs, out->data, out->len, c->new_key, c->new_key_len) == 0;
+    int ok =
+        cert_store_install_lsc(c->cs, out->data, out->len, c->live->key, c->new_key_len) == 0;
     if (ok) {
         NOT("CAPF", "LSC stored with its private key (%u + %u bytes)", (unsigned)out->len,
             (unsigned)c->new_key_len);
@@ -314,9 +357,9 @@ static void on_store(struct capf_client *c, const struct capf_output *out)
     } else {
         ERR("CAPF", "storing the LSC failed: the previous certificate is kept");
     }
-    memset(c->new_key, 0, sizeof c->new_key);
+    memset(c->live->key, 0, sizeof c->live->key);
     c->new_key_len = 0;
-    capf_session_store_done(&c->session, ok);
+    capf_session_store_done(&c->live->session, ok);
 }
 
 static void on_delete(struct capf_client *c)
@@ -326,21 +369,21 @@ static void on_delete(struct capf_client *c)
         NOT("CAPF", "LSC deleted at the server's request");
     else
         ERR("CAPF", "deleting the LSC failed");
-    capf_session_delete_done(&c->session, ok);
+    capf_session_delete_done(&c->live->session, ok);
 }
 
 /* ---- session pump ----------------------------------------------------- */
 
 static void trace_received(struct capf_client *c)
 {
-    if (c->session.rx_count == c->rx_seen)
+    if (c->live->session.rx_count == c->rx_seen)
         return;
-    c->rx_seen = c->session.rx_count;
-    uint8_t cmd = c->session.last_rx_command;
+    c->rx_seen = c->live->session.rx_count;
+    uint8_t cmd = c->live->session.last_rx_command;
     if (cmd == CAPF_AUTH_REQUEST) {
-        c->status.auth_type = c->session.auth_type;
+        c->status.auth_type = c->live->session.auth_type;
         NOT("CAPF", "received %s (session %08x, auth mode %s)", capf_command_name(cmd),
-            (unsigned)c->session.session_id, capf_auth_type_name(c->session.auth_type));
+            (unsigned)c->live->session.session_id, capf_auth_type_name(c->live->session.auth_type));
     } else {
         NOT("CAPF", "received %s", capf_command_name(cmd));
     }
@@ -379,16 +422,16 @@ static void receive(struct capf_client *c)
 {
     uint8_t buf[1024];
     size_t n = 0;
-    enum tvs_net_result r = c->net->read(c->conn, &c->tls, buf, sizeof buf, &n, CAPF_READ_TIMEOUT_MS);
+    enum tvs_net_result r = c->net->read(c->conn, &c->live->tls, buf, sizeof buf, &n, CAPF_READ_TIMEOUT_MS);
     if (r != TVS_NET_OK || n == 0) {
         if (r != TVS_NET_OK)
             NOT("CAPF", "connection: %s", net_error(r));
-        capf_session_on_closed(&c->session);
+        capf_session_on_closed(&c->live->session);
         return;
     }
-    size_t taken = capf_session_on_bytes(&c->session, buf, n);
+    size_t taken = capf_session_on_bytes(&c->live->session, buf, n);
     if (taken < n) /* more than a whole message of garbage */
-        capf_session_on_closed(&c->session);
+        capf_session_on_closed(&c->live->session);
 }
 
 /* Runs the session until it ends or waits for the user. */
@@ -396,20 +439,20 @@ static int pump(struct capf_client *c)
 {
     struct capf_output out;
     for (;;) {
-        enum capf_action a = capf_session_poll(&c->session, &out);
+        enum capf_action a = capf_session_poll(&c->live->session, &out);
         trace_received(c);
         switch (a) {
         case CAPF_ACT_SEND:
             NOT("CAPF", "sending %s", capf_command_name(out.command));
             if (net_write(c, out.data, out.len) != 0)
-                capf_session_on_closed(&c->session);
+                capf_session_on_closed(&c->live->session);
             break;
         case CAPF_ACT_WAIT:
             receive(c);
             break;
         case CAPF_ACT_NEED_AUTH_STRING:
             if (capf_auth_string_valid(c->auth_string)) {
-                capf_session_set_auth_string(&c->session, c->auth_string);
+                capf_session_set_auth_string(&c->live->session, c->auth_string);
                 break;
             }
             c->waiting_auth_string = 1;
@@ -467,7 +510,7 @@ int capf_client_start(struct capf_client *c, const char *host, uint16_t port)
         return -1;
     static struct capf_session_config sc;
     session_config(c, &sc);
-    capf_session_init(&c->session, &sc);
+    capf_session_init(&c->live->session, &sc);
     c->rx_seen = 0;
     return pump(c);
 }
@@ -481,7 +524,7 @@ int capf_client_set_auth_string(struct capf_client *c, const char *digits)
         return 0;
     c->waiting_auth_string = 0;
     NOT("CAPF", "authentication string entered: resuming the session");
-    capf_session_set_auth_string(&c->session, c->auth_string);
+    capf_session_set_auth_string(&c->live->session, c->auth_string);
     return pump(c);
 }
 
@@ -519,9 +562,25 @@ static void pregen_failed(struct capf_client *c, const char *why)
     capf_client_pregen_abort(c);
 }
 
-/* The finished key on its way to the lsckey area (one copy, not per call). */
-static uint8_t pregen_key[CAPF_KEY_DER_MAX];
-static uint8_t pregen_spki[CAPF_SPKI_MAX];
+/* The finished key on its way to the lsckey area: in the work area
+ * (scratch.h) for the moment it takes. Pre-generation runs only while no
+ * session is connected and a config parse never spans two main-loop turns,
+ * so the area is free then. */
+struct pregen_out {
+    uint8_t key[CAPF_KEY_DER_MAX];
+    uint8_t spki[CAPF_SPKI_MAX];
+};
+
+static struct pregen_out *pregen_out_take(void)
+{
+    return scratch_acquire("key pre-generation", sizeof(struct pregen_out));
+}
+
+static void pregen_out_give(struct pregen_out *o)
+{
+    memset(o, 0, sizeof *o); /* key material */
+    scratch_release(o);
+}
 
 /* Starts a generation; EC keys (under 2 M instructions) are made at once. */
 static int pregen_start(struct capf_client *c)
@@ -531,13 +590,18 @@ static int pregen_start(struct capf_client *c)
     pg->started_ms = hal_monotonic_ms();
     if (c->pregen_spec.type != CAPF_KEY_RSA) {
         size_t kl, sl;
-        int ok = capf_key_generate(&c->pregen_spec, pregen_key, sizeof pregen_key, &kl,
-                                   pregen_spki, sizeof pregen_spki, &sl) == CAPF_OK;
+        struct pregen_out *o = pregen_out_take();
+        if (!o) {
+            pregen_failed(c, "work area busy");
+            return 0;
+        }
+        int ok = capf_key_generate(&c->pregen_spec, o->key, sizeof o->key, &kl, o->spki,
+                                   sizeof o->spki, &sl) == CAPF_OK;
         if (ok)
-            pregen_store(c, pregen_key, kl);
+            pregen_store(c, o->key, kl);
         else
             pregen_failed(c, "key generation");
-        memset(pregen_key, 0, sizeof pregen_key);
+        pregen_out_give(o);
         return 0;
     }
     pg->gen = XMALLOC(sizeof *pg->gen, NULL, DYNAMIC_TYPE_RSA);
@@ -563,9 +627,7 @@ int capf_client_idle(struct capf_client *c)
     if (!pg->gen) {
         if (pg->stored < 0) { /* once: is a key stored? */
             struct capf_keyspec have;
-            pg->stored =
-                capf_pregen_load(c->cs->st, &have, pregen_key, sizeof pregen_key, &kl) == 0;
-            memset(pregen_key, 0, sizeof pregen_key);
+            pg->stored = capf_pregen_load(c->cs->st, &have, NULL, 0, &kl) == 0;
         }
         if (pg->stored)
             return 0;
@@ -575,21 +637,28 @@ int capf_client_idle(struct capf_client *c)
     switch (capf_rsagen_step(pg->gen)) {
     case CAPF_RSAGEN_MORE:
         return 1;
-    case CAPF_RSAGEN_DONE:
+    case CAPF_RSAGEN_DONE: {
         pg->last = pg->gen->stats;
-        if (capf_rsagen_key(pg->gen, pregen_key, sizeof pregen_key, &kl, pregen_spki,
-                            sizeof pregen_spki, &sl) != 0) {
+        struct pregen_out *o = pregen_out_take();
+        if (!o) {
+            pregen_failed(c, "work area busy");
+            return 0;
+        }
+        if (capf_rsagen_key(pg->gen, o->key, sizeof o->key, &kl, o->spki, sizeof o->spki,
+                            &sl) != 0) {
+            pregen_out_give(o);
             pregen_failed(c, "encoding the key");
             return 0;
         }
         capf_client_pregen_abort(c); /* wipes the generator */
-        if (pregen_store(c, pregen_key, kl) == 0)
+        if (pregen_store(c, o->key, kl) == 0)
             NOT("CAPF", "pre-generation: %u slices, %u candidates (%u refused by trial "
                         "division/gcd/|p-q|), %u Miller-Rabin rounds, at most %u modexp a slice",
                 (unsigned)pg->slices, (unsigned)pg->last.candidates, (unsigned)pg->last.sieved,
                 (unsigned)pg->last.mr_rounds, (unsigned)pg->last.max_step_modexps);
-        memset(pregen_key, 0, sizeof pregen_key);
+        pregen_out_give(o);
         return 0;
+    }
     default:
         pregen_failed(c, pg->gen->why ? pg->gen->why : "error");
         return 0;
@@ -664,7 +733,6 @@ static enum console_result cmd_capf_status(struct console *con, int argc, char *
     struct capf_client *c = client_of(con, "capf status");
     const struct capf_status *s = &c->status;
     struct capf_keyspec ks;
-    static uint8_t key[CAPF_KEY_DER_MAX];
     size_t kl;
     if (!s->ran)
         console_print("CAPF: no session since boot");
@@ -678,8 +746,7 @@ static enum console_result cmd_capf_status(struct console *con, int argc, char *
     if (s->key[0])
         console_print("last key: %s, %s", s->key,
                       s->used_pregen ? "pre-generated" : "generated during the session");
-    int have = capf_pregen_load(c->cs->st, &ks, key, sizeof key, &kl) == 0;
-    memset(key, 0, sizeof key);
+    int have = capf_pregen_load(c->cs->st, &ks, NULL, 0, &kl) == 0; /* the spec only */
     console_print("pre-generated key: %s", have ? capf_keyspec_str(&ks) : "none");
     const struct capf_pregen *pg = &c->pregen;
     if (pg->gen)

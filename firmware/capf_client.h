@@ -72,14 +72,20 @@ struct capf_client {
     struct capf_keyspec pregen_spec;
     struct capf_pregen pregen;
     struct capf_status status;
-    uint8_t new_key[CAPF_KEY_DER_MAX]; /* the key of the enrolment in progress */
-    size_t new_key_len;
-    uint8_t new_spki[CAPF_SPKI_MAX];
+    size_t new_key_len;         /* of live->key, the enrolment's key */
     size_t new_spki_len;
     int new_key_is_pregen;
     unsigned rx_seen;
+    /* The session's message buffers and TLS session live in the work area
+     * (scratch.h) from connect to disconnect; NULL when not connected. */
+    struct capf_live *live;
+};
+
+struct capf_live {
     struct capf_session session;
     struct secd_tls tls;
+    uint8_t key[CAPF_KEY_DER_MAX]; /* the key of the enrolment in progress */
+    uint8_t spki[CAPF_SPKI_MAX];
 };
 
 void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,
@@ -104,7 +110,8 @@ void capf_client_pregen_abort(struct capf_client *c);
 /* Registers the console commands (ctx = c). */
 int capf_client_register(struct capf_client *c, struct console *con);
 
-/* Pre-generated key blob ("lsckey" area), exposed for tests. */
+/* Pre-generated key blob ("lsckey" area), exposed for tests. load with key
+ * NULL reads only the key spec and length. */
 int capf_pregen_load(const struct storage *st, struct capf_keyspec *ks, uint8_t *key, size_t cap,
                      size_t *len);
 int capf_pregen_store(const struct storage *st, const struct capf_keyspec *ks,

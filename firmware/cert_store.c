@@ -2,6 +2,7 @@
 #include "cert_store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <wolfssl/wolfcrypt/settings.h>
@@ -146,7 +147,6 @@ static void print_date(char *buf, size_t cap, const char *label, const byte *dat
 static void describe_one(const char *kind, const struct cert_pair *p,
                          void (*line)(void *, const char *), void *ctx)
 {
-    static DecodedCert dc; /* large: off the stack */
     char buf[320], hex[2 * 20 + 1];
     if (!p->cert_len) {
         snprintf(buf, sizeof buf, "%s: not installed", kind);
@@ -155,24 +155,30 @@ static void describe_one(const char *kind, const struct cert_pair *p,
     }
     snprintf(buf, sizeof buf, "%s: installed, %u bytes", kind, (unsigned)p->cert_len);
     line(ctx, buf);
-    wc_InitDecodedCert(&dc, p->cert, (word32)p->cert_len, NULL);
-    if (wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL) == 0) {
-        snprintf(buf, sizeof buf, "  subject: %.280s", dc.subject);
+    DecodedCert *dc = malloc(sizeof *dc); /* large: on the heap while printing */
+    if (!dc) {
+        line(ctx, "  (out of memory)");
+        return;
+    }
+    wc_InitDecodedCert(dc, p->cert, (word32)p->cert_len, NULL);
+    if (wc_ParseCert(dc, CERT_TYPE, NO_VERIFY, NULL) == 0) {
+        snprintf(buf, sizeof buf, "  subject: %.280s", dc->subject);
         line(ctx, buf);
-        snprintf(buf, sizeof buf, "  issuer: %.280s", dc.issuer);
+        snprintf(buf, sizeof buf, "  issuer: %.280s", dc->issuer);
         line(ctx, buf);
-        int sl = dc.serialSz > 0 && dc.serialSz <= 20 ? dc.serialSz : 0;
-        secd_hex(dc.serial, (size_t)sl, hex);
+        int sl = dc->serialSz > 0 && dc->serialSz <= 20 ? dc->serialSz : 0;
+        secd_hex(dc->serial, (size_t)sl, hex);
         snprintf(buf, sizeof buf, "  serial: %s", hex);
         line(ctx, buf);
-        print_date(buf, sizeof buf, "not before", dc.beforeDate, dc.beforeDateLen);
+        print_date(buf, sizeof buf, "not before", dc->beforeDate, dc->beforeDateLen);
         line(ctx, buf);
-        print_date(buf, sizeof buf, "not after", dc.afterDate, dc.afterDateLen);
+        print_date(buf, sizeof buf, "not after", dc->afterDate, dc->afterDateLen);
         line(ctx, buf);
     } else {
         line(ctx, "  (certificate does not parse)");
     }
-    wc_FreeDecodedCert(&dc);
+    wc_FreeDecodedCert(dc);
+    free(dc);
     uint8_t md[20];
     secd_md5(p->cert, p->cert_len, md);
     secd_hex(md, 16, hex);

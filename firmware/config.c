@@ -1,6 +1,8 @@
 /* Phone config parser: expat in streaming mode, a fixed table of the
- * element paths we read, and a static arena for expat's memory. */
+ * element paths we read, and an arena for expat's memory in the work area
+ * (scratch.h). */
 #include "config.h"
+#include "scratch.h"
 
 #include <expat.h>
 #include <stdarg.h>
@@ -25,8 +27,10 @@
 #endif
 
 /* ---- Arena: expat's heap --------------------------------------------------
- * expat's memory suite has no context pointer, hence one static arena and
- * one parse at a time. Blocks are laid end to end, each behind an 8-byte
+ * expat's memory suite has no context pointer, hence one arena and one
+ * parse at a time. The arena is the firmware's work area (scratch.h), held
+ * from config_parse_begin to the parse's end (CONFIG_ERR_BUSY while a CAPF
+ * session holds it). Blocks are laid end to end, each behind an 8-byte
  * header; first fit, free neighbours merged while searching. Under ASan the
  * headers and free space are poisoned so that overruns inside the arena are
  * still caught by the fuzzer. */
@@ -38,7 +42,7 @@ struct arena_hdr {
 #define ARENA_ALIGN 8u
 #define HDR ((uint32_t)sizeof(struct arena_hdr))
 
-static _Alignas(8) uint8_t arena[CONFIG_ARENA_SIZE];
+static uint8_t *arena; /* the work area while a parse is open */
 static struct config_parser *arena_owner; /* the open parse, if any */
 _Static_assert(CONFIG_ARENA_SIZE % ARENA_ALIGN == 0, "arena size must be a multiple of 8");
 static uint32_t arena_high; /* highest block end used since reset */
@@ -62,7 +66,7 @@ static void hdr_store(uint32_t off, uint32_t size, uint32_t req)
 
 static void arena_reset(void)
 {
-    POISON(arena, sizeof arena);
+    POISON(arena, CONFIG_ARENA_SIZE);
     hdr_store(0, CONFIG_ARENA_SIZE - HDR, 0);
     arena_high = 0;
 }
@@ -717,8 +721,11 @@ static void release(struct config_parser *p)
         XML_ParserFree(p->xml);
         p->xml = NULL;
     }
-    if (arena_owner == p)
+    if (arena_owner == p) {
         arena_owner = NULL; /* never left pointing at a finished parser */
+        scratch_release(arena);
+        arena = NULL;
+    }
 }
 
 int config_parse_begin(struct config_parser *p, struct phone_config *out, uint32_t hash_salt)
@@ -734,11 +741,16 @@ int config_parse_begin(struct config_parser *p, struct phone_config *out, uint32
         snprintf(p->err_text, sizeof p->err_text, "another config parse is open");
         return p->err = CONFIG_ERR_BUSY;
     }
+    arena = scratch_acquire("config parse", CONFIG_ARENA_SIZE);
+    if (arena == NULL) {
+        snprintf(p->err_text, sizeof p->err_text, "work area in use by %s", scratch_owner());
+        return p->err = CONFIG_ERR_BUSY;
+    }
     arena_owner = p;
     arena_reset();
     XML_Parser x = XML_ParserCreate_MM(NULL, &arena_suite, NULL);
     if (x == NULL) {
-        arena_owner = NULL;
+        release(p);
         snprintf(p->err_text, sizeof p->err_text, "no memory for the XML parser");
         return p->err = CONFIG_ERR_NO_MEMORY;
     }

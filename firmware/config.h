@@ -6,13 +6,15 @@
  * RAM): config_parse_begin, config_parse_chunk..., config_parse_end.
  * Everything is bounded: fixed-size fields, a depth limit, an element count
  * limit, a length limit per value (an over-long value is an error, never
- * truncated) and a static arena for expat's own memory (no system heap).
- * Documents with a DOCTYPE are refused, so no entity can ever expand.
+ * truncated) and an arena for expat's own memory in the firmware's work
+ * area (scratch.h; no system heap). Documents with a DOCTYPE are refused,
+ * so no entity can ever expand.
  *
  * One parse at a time: expat's allocator has no context pointer, so the
  * arena is shared; config_parse_begin fails with CONFIG_ERR_BUSY while
- * another parser is open (end or abort every parse you begin; beginning the
- * same parser again drops its open parse). Single-threaded. */
+ * another parser is open or a CAPF session holds the work area (end or
+ * abort every parse you begin; beginning the same parser again drops its
+ * open parse). Single-threaded. */
 #ifndef FIRMWARE_CONFIG_H
 #define FIRMWARE_CONFIG_H
 #include <stdbool.h>
@@ -26,12 +28,13 @@
 #define CONFIG_MAX_DEPTH 24       /* element nesting */
 #define CONFIG_MAX_ELEMENTS 16384 /* elements per document */
 #define CONFIG_MAX_BYTES 550001u  /* the phone's per-download limit (B1) */
-/* expat's whole heap, bytes (static). The verified config is parsed from
- * flash staging in 512-byte pieces, so the arena holds expat's own state
- * (element-name hash tables and pools, tag stack, attribute arrays, a
- * partial token), not the document; that state is mostly pointers, hence
- * the size in pointers. Measured peaks (the BOARD line at exit on the
- * Cortex-M3, tests/qemu figures; test_config on the host):
+/* expat's whole heap, bytes (the work area, scratch.h, is this size). The
+ * verified config is parsed from flash staging in 512-byte pieces, so the
+ * arena holds expat's own state (element-name hash tables and pools, tag
+ * stack, attribute arrays, a partial token), not the document; that state
+ * is mostly pointers, hence the size in pointers. Measured peaks (the
+ * BOARD line at exit on the Cortex-M3, tests/qemu figures; test_config on
+ * the host):
  *   interop-like signed config, M3:                 12400 bytes
  *   ~5 KB and 550000-byte encrypted configs, M3:     12504 bytes (the same:
  *                                                    size does not matter)

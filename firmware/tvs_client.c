@@ -213,13 +213,16 @@ static enum ask_result exchange(struct tvs_client *tc, void *conn, const uint8_t
     uint32_t session;
     hal_entropy((uint8_t *)&session, sizeof session);
     size_t n = 0;
-    if (secd_tvs_encode_request(tc->msg, sizeof tc->msg, session, tc->device_name, cert, len,
-                                &n) != SECD_TVS_OK) {
+    if (secd_tvs_encode_request_head(tc->msg, sizeof tc->msg, session, tc->device_name, len,
+                                     &n) != SECD_TVS_OK) {
         snprintf(why, cap, "certificate too large for a TVS request (%u bytes)", (unsigned)len);
         return ASK_FAILED;
     }
     tc->stats.requests++;
+    /* The request's head, then the certificate from where it is: no copy. */
     enum tvs_net_result r = tc->net->write(conn, &tc->tls, tc->msg, n, TVS_EXCHANGE_TIMEOUT_MS);
+    if (r == TVS_NET_OK)
+        r = tc->net->write(conn, &tc->tls, cert, len, TVS_EXCHANGE_TIMEOUT_MS);
     if (r == TVS_NET_OK)
         r = read_exact(tc, conn, tc->msg, SECD_TVS_HEADER_LEN);
     size_t need = 0;

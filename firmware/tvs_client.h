@@ -101,7 +101,10 @@ struct tvs_client {
     struct secd_tvs_cache cache;
     struct secd_tls tls;
     struct secd_tvs_hook hook;
-    uint8_t msg[SECD_TVS_MAX_REQUEST];
+    /* the request's head, then the response (the certificate is sent
+     * from where it is) */
+    uint8_t msg[SECD_TVS_MAX_REQUEST_HEAD > SECD_TVS_MAX_RESPONSE ? SECD_TVS_MAX_REQUEST_HEAD
+                                                                   : SECD_TVS_MAX_RESPONSE];
     uint8_t key[1100]; /* public key of the last certificate vouched for (hook) */
     struct tvs_stats stats;
     uint32_t mono_last; /* 64-bit monotonic time from the HAL's 32-bit ms */

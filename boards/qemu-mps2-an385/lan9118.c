@@ -142,23 +142,35 @@ int lan9118_init(struct lan9118_info *info)
     return 0;
 }
 
-int lan9118_send(const uint8_t *frame, size_t len)
+int lan9118_send(const struct lan9118_part *parts, size_t n)
 {
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += parts[i].len;
     if (len < 14 || len > LAN9118_MAX_FRAME)
         return -1;
     size_t words = (len + 3u) / 4u;
     if (TX_FIFO_FREE(TX_FIFO_INF) < words * 4u + 8u)
         return -1;
     /* Command A: one segment (first + last), byte count; command B: tag
-     * (unused) and the frame length. Then the frame, little-endian words. */
+     * (unused) and the frame length. Then the frame, little-endian words
+     * packed across the parts. */
     TX_DATA_FIFO = TX_CMD_A_FIRST | TX_CMD_A_LAST | (uint32_t)len;
     TX_DATA_FIFO = (uint32_t)len;
-    for (size_t i = 0; i < words; i++) {
-        uint32_t w = 0;
-        for (size_t b = 0; b < 4u && i * 4u + b < len; b++)
-            w |= (uint32_t)frame[i * 4u + b] << (8u * b);
-        TX_DATA_FIFO = w;
+    uint32_t w = 0;
+    unsigned b = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < parts[i].len; k++) {
+            w |= (uint32_t)parts[i].p[k] << (8u * b);
+            if (++b == 4u) {
+                TX_DATA_FIFO = w;
+                w = 0;
+                b = 0;
+            }
+        }
     }
+    if (b)
+        TX_DATA_FIFO = w;
     return 0;
 }
 
@@ -178,15 +190,20 @@ size_t lan9118_rx_peek(void)
     return len - CRC_LEN;
 }
 
-void lan9118_rx_read(uint8_t *buf, size_t len)
+void lan9118_rx_read(const struct lan9118_part *parts, size_t n, size_t len)
 {
     /* The FIFO holds the frame and its CRC, in whole words. */
-    size_t words = (len + CRC_LEN + 3u) / 4u;
-    for (size_t i = 0; i < words; i++) {
+    size_t words = (len + CRC_LEN + 3u) / 4u, at = 0, i = 0, k = 0;
+    for (size_t wi = 0; wi < words; wi++) {
         uint32_t w = RX_DATA_FIFO;
-        for (size_t b = 0; b < 4u; b++)
-            if (i * 4u + b < len)
-                buf[i * 4u + b] = (uint8_t)(w >> (8u * b));
+        for (size_t b = 0; b < 4u && at < len; b++, at++) {
+            while (i < n && k == parts[i].len) {
+                i++;
+                k = 0;
+            }
+            if (i < n)
+                parts[i].p[k++] = (uint8_t)(w >> (8u * b));
+        }
     }
 }
 

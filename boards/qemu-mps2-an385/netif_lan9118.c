@@ -10,8 +10,20 @@
 
 volatile int lan9118_irq_seen;
 static struct lan9118_counters counters;
-/* One frame, word-rounded: the FIFO is read in 32-bit words. */
-static uint8_t frame_buf[(LAN9118_MAX_FRAME + 3u) & ~3u];
+/* Frames move between the FIFO and lwIP's pbufs in place (no frame-sized
+ * buffer): a chain of at most this many pbufs. */
+#define MAX_PARTS 8u
+
+static size_t parts_of(struct pbuf *p, struct lan9118_part *parts)
+{
+    size_t n = 0;
+    for (struct pbuf *q = p; q; q = q->next) {
+        if (n == MAX_PARTS)
+            return 0;
+        parts[n++] = (struct lan9118_part){q->payload, q->len};
+    }
+    return n;
+}
 
 void ETH_IRQHandler(void);
 void ETH_IRQHandler(void)
@@ -20,13 +32,13 @@ void ETH_IRQHandler(void)
     lan9118_irq_seen = 1;
 }
 
-/* lwIP hands a pbuf chain: gather it into one frame for the FIFO. */
+/* lwIP hands a pbuf chain: the FIFO takes its pieces in order. */
 static err_t link_output(struct netif *netif, struct pbuf *p)
 {
     (void)netif;
-    if (p->tot_len > LAN9118_MAX_FRAME ||
-        pbuf_copy_partial(p, frame_buf, p->tot_len, 0) != p->tot_len ||
-        lan9118_send(frame_buf, p->tot_len) != 0) {
+    struct lan9118_part parts[MAX_PARTS];
+    size_t n = parts_of(p, parts);
+    if (p->tot_len > LAN9118_MAX_FRAME || n == 0 || lan9118_send(parts, n) != 0) {
         counters.tx_errors++;
         return ERR_IF;
     }
@@ -50,13 +62,16 @@ err_t lan9118_netif_init(struct netif *netif)
 
 static void receive_one(struct netif *netif, size_t len)
 {
-    lan9118_rx_read(frame_buf, len);
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
-    if (p == NULL) {
+    struct lan9118_part parts[MAX_PARTS];
+    size_t n = p ? parts_of(p, parts) : 0;
+    lan9118_rx_read(parts, n, len); /* n = 0: the frame is dropped */
+    if (n == 0) {
+        if (p)
+            pbuf_free(p);
         counters.rx_no_pbuf++;
         return;
     }
-    pbuf_take(p, frame_buf, (u16_t)len);
     counters.rx_frames++;
     if (netif->input(p, netif) != ERR_OK)
         pbuf_free(p);

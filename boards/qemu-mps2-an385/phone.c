@@ -400,7 +400,7 @@ static void trace_counters(void)
         (unsigned)lwip_stats.mem.err, (unsigned)lwip_stats.memp[MEMP_PBUF_POOL]->err,
         (unsigned)lwip_stats.memp[MEMP_TCP_SEG]->err);
 #endif
-    /* What the static expat arena (firmware/config.c) really needed. */
+    /* What expat's arena (firmware/config.c, in the work area) really needed. */
     NOT("BOARD", "config parser arena peak %lu of %lu bytes", (unsigned long)config_arena_peak(),
         (unsigned long)CONFIG_ARENA_SIZE);
 }

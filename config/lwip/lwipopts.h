@@ -56,6 +56,7 @@
 #define LWIP_DHCP 1
 #define LWIP_DNS 1               /* TVS/CAPF/call managers may be host names */
 #define DNS_TABLE_SIZE 4
+#define DNS_MAX_NAME_LENGTH 128  /* host names come from the config: CONFIG_HOST_MAX */
 #define DNS_MAX_SERVERS 2
 #define LWIP_AUTOIP 0
 #define LWIP_IGMP 0

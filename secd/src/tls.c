@@ -1,6 +1,7 @@
 /* Sans-I/O TLS 1.2 client over wolfSSL (see secd/tls.h). */
 #include "secd/tls.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <wolfssl/wolfcrypt/settings.h>
@@ -84,6 +85,14 @@ static int overridable(int err)
            err == ASN_BEFORE_DATE_E || err == ASN_AFTER_DATE_E;
 }
 
+static void drop_leaf(struct secd_tls *t)
+{
+    free(t->leaf);
+    t->leaf = NULL;
+    t->leaf_len = 0;
+    t->leaf_sha256_ok = 0;
+}
+
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     struct secd_tls *t = store->userCtx;
@@ -98,19 +107,22 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     }
     const uint8_t *der = store->certs[0].buffer;
     size_t len = store->certs[0].length;
-    t->leaf_len = 0;
-    if (len <= sizeof t->leaf) {
-        memcpy(t->leaf, der, len);
-        t->leaf_len = len;
-    }
+    drop_leaf(t);
     enum secd_tls_verdict v = t->verify(t->verify_ctx, der, len, err);
-    if (v == SECD_TLS_DEFER && t->leaf_len == 0)
-        v = SECD_TLS_REJECT; /* cannot keep it for the later decision */
-    /* The later decision looks the leaf up by its SHA-256 (the TVS cache
-     * key): hash it once here, while the handshake has it at hand. */
-    t->leaf_sha256_ok = 0;
-    if (v == SECD_TLS_DEFER)
-        t->leaf_sha256_ok = wc_Sha256Hash(t->leaf, (word32)t->leaf_len, t->leaf_sha256) == 0;
+    if (v == SECD_TLS_DEFER) {
+        /* Kept for the later decision, on the heap and only then: most
+         * sessions are judged here and need no copy. */
+        t->leaf = len > 0 && len <= SECD_TLS_CERT_MAX ? malloc(len) : NULL;
+        if (t->leaf) {
+            memcpy(t->leaf, der, len);
+            t->leaf_len = len;
+            /* The later decision looks the leaf up by its SHA-256 (the TVS
+             * cache key): hash it once here, while the handshake has it. */
+            t->leaf_sha256_ok = wc_Sha256Hash(t->leaf, (word32)len, t->leaf_sha256) == 0;
+        } else {
+            v = SECD_TLS_REJECT; /* cannot keep it for the later decision */
+        }
+    }
     t->peer_state = v == SECD_TLS_ACCEPT   ? PEER_ACCEPTED
                     : v == SECD_TLS_DEFER ? PEER_DEFERRED
                                           : PEER_REFUSED;
@@ -188,6 +200,7 @@ enum secd_tls_status secd_tls_init(struct secd_tls *t, const struct secd_tls_con
 
 void secd_tls_free(struct secd_tls *t)
 {
+    drop_leaf(t);
     if (t->ssl)
         wolfSSL_free(t->ssl);
     if (t->ctx)

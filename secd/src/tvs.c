@@ -59,9 +59,9 @@ static void put_header(uint8_t *out, uint8_t command, uint32_t session_id, size_
     put_u16(out + 8, body_len);
 }
 
-enum secd_tvs_err secd_tvs_encode_request(uint8_t *out, size_t cap, uint32_t session_id,
-                                          const char *device_name, const uint8_t *cert,
-                                          size_t cert_len, size_t *len)
+enum secd_tvs_err secd_tvs_encode_request_head(uint8_t *out, size_t cap, uint32_t session_id,
+                                               const char *device_name, size_t cert_len,
+                                               size_t *len)
 {
     *len = 0;
     size_t name_len = device_name ? strlen(device_name) : 0;
@@ -69,8 +69,8 @@ enum secd_tvs_err secd_tvs_encode_request(uint8_t *out, size_t cap, uint32_t ses
         cert_len > SECD_TVS_MAX_CERT)
         return SECD_TVS_ERR_ARGS;
     size_t body = 3 + 1 + name_len + 3 + cert_len;
-    size_t total = SECD_TVS_HEADER_LEN + body;
-    if (total > cap)
+    size_t head = SECD_TVS_HEADER_LEN + 3 + 1 + name_len + 3;
+    if (head > cap)
         return SECD_TVS_ERR_ARGS;
     put_header(out, SECD_TVS_VERIFY_REQUEST, session_id, body);
     uint8_t *p = out + SECD_TVS_HEADER_LEN;
@@ -82,8 +82,24 @@ enum secd_tvs_err secd_tvs_encode_request(uint8_t *out, size_t cap, uint32_t ses
     p += 4 + name_len;
     p[0] = SECD_TVS_TAG_CERTIFICATE;
     put_u16(p + 1, cert_len);
-    memcpy(p + 3, cert, cert_len);
-    *len = total;
+    *len = head;
+    return SECD_TVS_OK;
+}
+
+enum secd_tvs_err secd_tvs_encode_request(uint8_t *out, size_t cap, uint32_t session_id,
+                                          const char *device_name, const uint8_t *cert,
+                                          size_t cert_len, size_t *len)
+{
+    size_t head = 0;
+    *len = 0;
+    enum secd_tvs_err e =
+        secd_tvs_encode_request_head(out, cap, session_id, device_name, cert_len, &head);
+    if (e != SECD_TVS_OK)
+        return e;
+    if (cert_len > cap - head)
+        return SECD_TVS_ERR_ARGS;
+    memcpy(out + head, cert, cert_len);
+    *len = head + cert_len;
     return SECD_TVS_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "scratch.h"
 
 #define CNF SECD_INTEROP_DIR "/cnf/"
 #define FULL CNF "SEP001E7A4C11A1.cnf.xml"
@@ -689,6 +690,36 @@ static void test_one_parse_at_a_time(void **state)
     assert_int_equal(config_parse_end(&b, err, sizeof err), CONFIG_ERR_STATE);
 }
 
+/* The arena is the work area (scratch.h): while another owner (a CAPF
+ * session) holds it no parse begins, and a parse holds it until it ends. */
+static void test_work_area_one_owner(void **state)
+{
+    (void)state;
+    struct config_parser p;
+    struct phone_config c;
+    char err[160];
+    void *area = scratch_acquire("CAPF session", 1000);
+    assert_non_null(area);
+    assert_string_equal(scratch_owner(), "CAPF session");
+    assert_null(scratch_acquire("other", 16)); /* one owner at a time */
+    assert_int_equal(config_parse_begin(&p, &c, 1), CONFIG_ERR_BUSY);
+    assert_int_equal(config_parse_end(&p, err, sizeof err), CONFIG_ERR_BUSY);
+    assert_string_equal(err, "work area in use by CAPF session");
+    scratch_release(area);
+    assert_null(scratch_owner());
+    assert_null(scratch_acquire("too big", SCRATCH_SIZE + 1u));
+    /* Free again: a parse takes it and keeps it until its end. */
+    assert_int_equal(config_parse_begin(&p, &c, 1), CONFIG_OK);
+    assert_string_equal(scratch_owner(), "config parse");
+    assert_null(scratch_acquire("CAPF session", 1000));
+    assert_int_equal(config_parse_chunk(&p, (const uint8_t *)"<device/>", 9), CONFIG_OK);
+    assert_int_equal(config_parse_end(&p, NULL, 0), CONFIG_OK);
+    assert_null(scratch_owner());
+    area = scratch_acquire("CAPF session", SCRATCH_SIZE);
+    assert_non_null(area);
+    scratch_release(area);
+}
+
 static void test_err_reasons(void **state)
 {
     (void)state;
@@ -720,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_many_distinct_names_fit),
         cmocka_unit_test(test_arena_exhaustion_recovers),
         cmocka_unit_test(test_one_parse_at_a_time),
+        cmocka_unit_test(test_work_area_one_owner),
         cmocka_unit_test(test_err_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,6 +40,27 @@ static void request_bytes(void **state)
                      SECD_TVS_ERR_ARGS);
 }
 
+/* The head alone (what the phone sends before the certificate's bytes)
+ * is the whole request without the certificate. */
+static void request_head_then_cert(void **state)
+{
+    (void)state;
+    uint8_t whole[128], head[SECD_TVS_MAX_REQUEST_HEAD];
+    size_t wl = 0, hl = 0;
+    const char *name = "CP-8845-SEP001E7A4C11A1";
+    assert_int_equal(secd_tvs_encode_request(whole, sizeof whole, 7, name, cert, sizeof cert, &wl),
+                     SECD_TVS_OK);
+    assert_int_equal(secd_tvs_encode_request_head(head, sizeof head, 7, name, sizeof cert, &hl),
+                     SECD_TVS_OK);
+    assert_int_equal(hl + sizeof cert, wl);
+    assert_memory_equal(head, whole, hl);
+    assert_int_equal(secd_tvs_encode_request_head(head, hl - 1, 7, name, sizeof cert, &hl),
+                     SECD_TVS_ERR_ARGS);
+    assert_int_equal(secd_tvs_encode_request_head(head, sizeof head, 7, name,
+                                                  SECD_TVS_MAX_CERT + 1u, &hl),
+                     SECD_TVS_ERR_ARGS);
+}
+
 /* Builds a response: header + raw body. */
 static size_t response(uint8_t *out, uint32_t session, const uint8_t *body, size_t n)
 {
@@ -214,7 +235,8 @@ static void cache_eviction(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(request_bytes),      cmocka_unit_test(response_valid),
+        cmocka_unit_test(request_bytes),      cmocka_unit_test(request_head_then_cert),
+        cmocka_unit_test(response_valid),
         cmocka_unit_test(response_without_ttl_or_roles), cmocka_unit_test(response_refusals),
         cmocka_unit_test(cache_ttl),          cmocka_unit_test(cache_eviction),
     };

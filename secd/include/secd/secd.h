@@ -254,7 +254,11 @@ enum secd_err secd_decrypt_final(struct secd_decrypt *d, secd_plain_sink sink, v
  * the same verdict secd_check_file() gives for the whole file. The caller
  * stores the bytes elsewhere (flash staging) and acts on them only after
  * secd_stream_finish() returned SECD_OK. */
-#define SECD_STREAM_HEADER_MAX 4096u
+/* 2 KiB: an RSA-4096 signature plus an RSA-4096 wrapped key and the names
+ * fit; the largest valid header of the interop vectors is 940 bytes. */
+#ifndef SECD_STREAM_HEADER_MAX
+#define SECD_STREAM_HEADER_MAX 2048u
+#endif
 struct secd_stream {
     uint8_t head[SECD_STREAM_HEADER_MAX];
     size_t head_len;     /* header bytes buffered */

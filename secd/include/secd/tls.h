@@ -51,7 +51,9 @@
 #ifndef SECD_TLS_IO_BUF
 #define SECD_TLS_IO_BUF 1024u
 #endif
-/* Largest leaf certificate kept for a deferred decision. */
+/* Largest leaf certificate kept for a deferred decision (on the heap,
+ * its own size, from the handshake to secd_tls_free; a leaf the rule
+ * judges at once is not copied). */
 #ifndef SECD_TLS_CERT_MAX
 #define SECD_TLS_CERT_MAX 4096u
 #endif
@@ -121,8 +123,8 @@ struct secd_tls {
     int wolf_error; /* last wolfSSL error code, for the trace */
     int chain_error;
     int out_blocked; /* wolfSSL was told WANT_WRITE: output full */
-    uint8_t leaf[SECD_TLS_CERT_MAX];
-    size_t leaf_len; /* 0 when the leaf was larger than SECD_TLS_CERT_MAX */
+    uint8_t *leaf;   /* heap copy of the leaf while its decision is deferred */
+    size_t leaf_len; /* 0 when none is kept */
     uint8_t leaf_sha256[32];
     int leaf_sha256_ok; /* leaf_sha256 holds the leaf's SHA-256 (deferred leaves) */
 };
@@ -130,7 +132,7 @@ struct secd_tls {
 /* Creates the session (client side, TLS 1.2). Returns SECD_TLS_OK or an
  * error; on error nothing needs freeing. */
 enum secd_tls_status secd_tls_init(struct secd_tls *t, const struct secd_tls_config *cfg);
-/* Releases wolfSSL memory; safe to call twice. */
+/* Releases wolfSSL memory and the kept leaf; safe to call twice. */
 void secd_tls_free(struct secd_tls *t);
 
 /* Bytes received from the transport. Returns how many were taken (the

@@ -43,8 +43,8 @@ enum secd_tvs_tag {
 /* Largest certificate the phone asks about. */
 #define SECD_TVS_MAX_CERT 8192u
 #define SECD_TVS_MAX_DEVICE_NAME 64u
-#define SECD_TVS_MAX_REQUEST (SECD_TVS_HEADER_LEN + 3 + 1 + SECD_TVS_MAX_DEVICE_NAME + 3 + \
-                              SECD_TVS_MAX_CERT)
+#define SECD_TVS_MAX_REQUEST_HEAD (SECD_TVS_HEADER_LEN + 3 + 1 + SECD_TVS_MAX_DEVICE_NAME + 3)
+#define SECD_TVS_MAX_REQUEST (SECD_TVS_MAX_REQUEST_HEAD + SECD_TVS_MAX_CERT)
 
 #define SECD_TVS_DEFAULT_TTL 86400u /* seconds (saveCertToTvsCache ... 86400) */
 #define SECD_TVS_STATUS_VALID 0
@@ -68,6 +68,13 @@ const char *secd_tvs_err_str(enum secd_tvs_err e);
 enum secd_tvs_err secd_tvs_encode_request(uint8_t *out, size_t cap, uint32_t session_id,
                                           const char *device_name, const uint8_t *cert,
                                           size_t cert_len, size_t *len);
+/* The same request without the certificate's bytes: header, device name
+ * and the certificate element's tag and length (at most
+ * SECD_TVS_MAX_REQUEST_HEAD bytes). Sending these, then the certificate
+ * itself, sends the request without a buffer of its size. */
+enum secd_tvs_err secd_tvs_encode_request_head(uint8_t *out, size_t cap, uint32_t session_id,
+                                               const char *device_name, size_t cert_len,
+                                               size_t *len);
 
 /* How many bytes the whole message needs once its header is in buf
  * (SECD_TVS_HEADER_LEN before that). Checks the header: an error means the
