@@ -60,6 +60,12 @@ static uint8_t *end_of(struct blk *b)
  * address, which is heap_end before the call. */
 static struct blk *grow(size_t n)
 {
+    /* Bug found by tests/heap (qemu.heap): a request near SIZE_MAX (e.g.
+     * malloc(SIZE_MAX - 15)) gave n >= 2^31, which became a negative
+     * increment, so _sbrk shrank the heap and malloc returned a block
+     * overlapping live ones. No such request can be met: refuse it. */
+    if (n > (size_t)PTRDIFF_MAX)
+        return NULL;
     void *p = _sbrk((ptrdiff_t)n);
     if (p == (void *)-1)
         return NULL;

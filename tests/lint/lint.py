@@ -35,7 +35,7 @@ import time
 
 OUR_DIRS = ("secd", "tftpc", "httpc", "firmware", "hal", "boards", "config", "tests")
 # Code that can run on the Cortex-M3 (newlib-nano printf).
-TARGET_DIRS = ("secd", "tftpc", "httpc", "firmware", "hal", "boards", "config", "tests/bench")
+TARGET_DIRS = ("secd", "tftpc", "httpc", "firmware", "hal", "boards", "config", "tests/bench", "tests/heap")
 CPPCHECK_ARGS = ["--enable=warning,style,performance,portability", "--std=c11",
                  "--inline-suppr", "-q", "--error-exitcode=1",
                  "--template={file}:{line}:{column}: {severity}: {message} [{id}]"]
