@@ -2,6 +2,7 @@
  * element paths we read, and an arena for expat's memory in the work area
  * (scratch.h). */
 #include "config.h"
+#include "asan_poison.h"
 #include "scratch.h"
 
 #include <expat.h>
@@ -10,21 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CONFIG_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CONFIG_ASAN 1
-#endif
-#endif
-#ifdef CONFIG_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 /* ---- Arena: expat's heap --------------------------------------------------
  * expat's memory suite has no context pointer, hence one arena and one

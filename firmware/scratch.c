@@ -1,23 +1,9 @@
 /* The work area (see scratch.h). */
 #include "scratch.h"
 
-#include <stdint.h>
+#include "asan_poison.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SCRATCH_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SCRATCH_ASAN 1
-#endif
-#endif
-#ifdef SCRATCH_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include <stdint.h>
 
 static _Alignas(8) uint8_t area[SCRATCH_SIZE];
 static const char *owner_name; /* NULL: free */
