@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The phone, end to end: builds the Cortex-M3 firmware image, builds the
-# test call manager's TFTP tree (cluster PKI, CTL, ITL, signed config),
-# starts the tcm TFTP server on a free loopback port and boots the phone
-# under QEMU (mps2-an385, LAN9118 on QEMU's user network) against it. The
+# test call manager's tree (cluster PKI, CTL, ITL, a partial config and
+# the config encrypted for the phone's MIC), starts the tcm TFTP, TVS,
+# HTTPS and CAPF servers on free loopback ports and boots the phone under
+# QEMU (mps2-an385, LAN9118 on QEMU's user network) against them. The
 # phone's serial console (UART0) is this terminal: the secure boot trace
-# scrolls by, then the console prompt takes commands (help, show
-# trustlist, erase trustlist, show config, reboot, quit). Ctrl-A X also
-# leaves QEMU.
+# scrolls by (trust lists, signed config, encrypted config decrypted with
+# the MIC), then `capf start` (LSC enrolment), `show cert` and `verify
+# https` (a TVS check) are typed for you, and the console is yours (help,
+# show trustlist, show cert, capf status, show tvs, reboot, quit).
 #
 #   toolchain/run-phone.sh [--fresh] [--once] [--loss P]
 #     --fresh   factory-fresh phone: forget the flash (trust lists) first
-#     --once    no console: exit after the boot (status 0 = config accepted)
+#     --once    exit after the scripted commands (status 0 = config accepted)
 #     --loss P  the server drops a fraction P of its datagrams (e.g. 0.2)
 #
 # Runs toolchain/setup.sh first (a no-op once everything is installed).
@@ -22,7 +24,6 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 run="$here/build/run-phone"
 image="$here/build/qemu-mps2-an385"
 elf="$image/boards/qemu-mps2-an385/secd-firmware.elf"
-mac=00:1e:7a:4c:11:a1 # the phone tcm builds its tree for (SEP001E7A4C11A1)
 py=/usr/bin/python3
 
 fresh=0 once=0 loss=0
@@ -49,41 +50,11 @@ cmake --build "$image" -j"$(nproc)" >/dev/null
 cmake --build "$image" --target size | tail -n 2
 
 mkdir -p "$run"
-echo "run-phone: building the test call manager's tree ($run/tree)"
-(cd "$here/tests/tcm" && PYTHONDONTWRITEBYTECODE=1 "$py" -m tcm build --out "$run/tree" \
-   --keys "$run/keys" >/dev/null)
-[ "$fresh" = 1 ] && rm -f "$run/flash.bin"
-
-# The server picks a free port and says which; QEMU's user network forwards
-# the guest's 10.0.2.2:PORT to 127.0.0.1:PORT. The phone still learns the
-# server's address from DHCP option 66 (tftp-server-name).
-log="$run/tcm-serve.log"
-(cd "$here/tests/tcm" && exec env PYTHONDONTWRITEBYTECODE=1 "$py" -m tcm serve \
-   --root "$run/tree/tftp" --port 0 --loss "$loss" -v) >"$log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log")
-  [ -n "$port" ] && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "run-phone: tcm serve did not start:" >&2; cat "$log" >&2; exit 1; }
-echo "run-phone: tcm TFTP server on 127.0.0.1:$port (log: $log), loss $loss"
-
-args="--tftp-port $port"
-if [ "$once" = 1 ]; then args="$args --once"; else args="$args --interactive"; fi
-echo "run-phone: booting the phone (QEMU mps2-an385, flash $run/flash.bin); Ctrl-A X quits"
-echo
-cd "$run"
-set +e
-qemu-system-arm -M mps2-an385 -cpu cortex-m3 -nographic \
-  -semihosting-config enable=on,target=native -icount shift=3 \
-  -nic "user,model=lan9118,mac=$mac,tftp-server-name=10.0.2.2" \
-  -kernel "$elf" -append "$args"
-status=$?
-set -e
-echo
-echo "run-phone: QEMU exit status $status"
-exit "$status"
+# toolchain/run_phone.py: the tcm servers (TFTP, TVS, HTTPS, CAPF) on free
+# loopback ports, the factory MIC in flash.bin, QEMU with UART0 on this
+# terminal, and the console commands that show CAPF and TVS.
+opts=()
+[ "$fresh" = 1 ] && opts+=(--fresh)
+[ "$once" = 1 ] && opts+=(--once)
+exec env PYTHONDONTWRITEBYTECODE=1 "$py" "$here/toolchain/run_phone.py" --elf "$elf" \
+  --run "$run" --loss "$loss" "${opts[@]}"
