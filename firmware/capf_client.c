@@ -797,3 +797,26 @@ int capf_client_register(struct capf_client *c, struct console *con)
 {
     return console_register(con, capf_commands, sizeof capf_commands / sizeof capf_commands[0], c);
 }
+
+enum boot_enroll capf_client_enroll(void *ctx, struct boot_params *p, char *why, size_t why_cap)
+{
+    struct capf_client *c = ctx;
+    int rc = capf_client_start(c, NULL, 0);
+    if (c->waiting_auth_string)
+        return BOOT_ENROLL_WAITING;
+    if (rc != 0 || c->status.outcome != CAPF_OUT_INSTALLED) {
+        snprintf(why, why_cap, "%s%s%s", capf_outcome_name(c->status.outcome),
+                 c->status.why[0] ? ": " : "", c->status.why);
+        return BOOT_ENROLL_FAILED;
+    }
+    struct cert_pair in_use;
+    if (!cert_store_in_use(c->cs, "CONFIG", &in_use)) {
+        snprintf(why, why_cap, "no certificate in use after the enrolment");
+        return BOOT_ENROLL_FAILED;
+    }
+    p->cert_der = in_use.cert;
+    p->cert_len = in_use.cert_len;
+    p->key_der = in_use.key;
+    p->key_len = in_use.key_len;
+    return BOOT_ENROLLED;
+}

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot.h"
 #include "cert_store.h"
 #include "config.h"
 #include "console.h"
@@ -96,6 +97,11 @@ void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust
  * string (capf_client_set_auth_string resumes it). 0 = an operation or "no
  * operation" completed; -1 otherwise (status tells why). */
 int capf_client_start(struct capf_client *c, const char *host, uint16_t port);
+/* B6 step 2, the boot flow's enrolment hook (boot_params.enroll, ctx = the
+ * struct capf_client): a session with the first <capfList> entry; the LSC
+ * it installs becomes p's certificate and key. */
+enum boot_enroll capf_client_enroll(void *ctx, struct boot_params *p, char *why,
+                                    size_t why_cap);
 /* Stores the string (4-16 digits) and resumes a waiting session. */
 int capf_client_set_auth_string(struct capf_client *c, const char *digits);
 /* Idle work: when no key is stored (and no session runs), one bounded step

@@ -219,39 +219,8 @@ static int fetch_http(struct http_source *hs, const char *name, uint8_t *buf, si
     return 0;
 }
 
-/* B6 step 2 on this board: a CAPF session per <capfList>; the LSC it
- * installs becomes the certificate in use. */
-struct enroll_glue {
-    struct capf_client *capf;
-    struct cert_store *certs;
-};
-
-static enum boot_enroll enroll_with_capf(void *ctx, struct boot_params *p, char *why,
-                                         size_t why_cap)
-{
-    struct enroll_glue *g = ctx;
-    int rc = capf_client_start(g->capf, NULL, 0);
-    if (g->capf->waiting_auth_string)
-        return BOOT_ENROLL_WAITING;
-    if (rc != 0 || g->capf->status.outcome != CAPF_OUT_INSTALLED) {
-        snprintf(why, why_cap, "%s%s%s", capf_outcome_name(g->capf->status.outcome),
-                 g->capf->status.why[0] ? ": " : "", g->capf->status.why);
-        return BOOT_ENROLL_FAILED;
-    }
-    struct cert_pair in_use;
-    if (!cert_store_in_use(g->certs, "CONFIG", &in_use)) {
-        snprintf(why, why_cap, "no certificate in use after the enrolment");
-        return BOOT_ENROLL_FAILED;
-    }
-    p->cert_der = in_use.cert;
-    p->cert_len = in_use.cert_len;
-    p->key_der = in_use.key;
-    p->key_len = in_use.key_len;
-    return BOOT_ENROLLED;
-}
-
 static int run_boot(const struct phone_args *a, struct trust_store *ts, struct phone_config *cfg,
-                    const struct cert_store *certs, struct enroll_glue *enroll)
+                    const struct cert_store *certs, struct capf_client *enroll)
 {
     struct tftp_posix_server server;
     static struct fetch_glue glue;
@@ -286,7 +255,7 @@ static int run_boot(const struct phone_args *a, struct trust_store *ts, struct p
         p.key_len = in_use.key_len;
     }
     hal_entropy((uint8_t *)&p.hash_salt, sizeof p.hash_salt);
-    p.enroll = enroll_with_capf;
+    p.enroll = capf_client_enroll;
     p.enroll_ctx = enroll;
 
     static struct boot b;
@@ -370,8 +339,7 @@ int main(int argc, char **argv)
     tvs_client_set_certs(&tvs, &certs); /* LSC, else MIC, if TVS asks for one */
     static struct capf_client capf;
     capf_client_init(&capf, &certs, &ts, &cfg, &net.net, a.mac);
-    static struct enroll_glue enroll = {&capf, &certs};
-    int rc = run_boot(&a, &ts, &cfg, &certs, &enroll);
+    int rc = run_boot(&a, &ts, &cfg, &certs, &capf);
     if (rc == 0)
         tvs_client_set_servers(&tvs, &cfg);
     if (a.once)
@@ -398,7 +366,7 @@ int main(int argc, char **argv)
             NOT("SECD", "reboot requested from the console");
             load_trust(&ts, &st);
             cert_store_load(&certs, &st);
-            rc = run_boot(&a, &ts, &cfg, &certs, &enroll);
+            rc = run_boot(&a, &ts, &cfg, &certs, &capf);
             if (rc == 0)
                 tvs_client_set_servers(&tvs, &cfg);
             waiting_capf = rc == 2;
@@ -412,7 +380,7 @@ int main(int argc, char **argv)
             waiting_capf = 0;
             if (capf.status.outcome == CAPF_OUT_INSTALLED) {
                 NOT("SECD", "CAPF enrolment done: requesting the config again");
-                rc = run_boot(&a, &ts, &cfg, &certs, &enroll);
+                rc = run_boot(&a, &ts, &cfg, &certs, &capf);
                 if (rc == 0)
                     tvs_client_set_servers(&tvs, &cfg);
                 waiting_capf = rc == 2;

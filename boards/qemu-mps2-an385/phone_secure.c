@@ -64,6 +64,11 @@ void phone_secure_init(struct trust_store *ts, const struct storage *st,
 
 void phone_secure_boot_params(struct boot_params *bp)
 {
+    /* certHash names no certificate the phone has: enrol through CAPF
+     * (B6). An authentication-string wait ends the boot; after `capf
+     * auth-string DIGITS` completes the session, `reboot` asks again. */
+    bp->enroll = capf_client_enroll;
+    bp->enroll_ctx = &sec.capf;
     struct cert_pair in_use; /* B8: the LSC if installed, else the MIC */
     if (!cert_store_in_use(&sec.certs, "CONFIG", &in_use))
         return;

@@ -11,6 +11,7 @@ import os
 import re
 
 import pytest
+from cryptography import x509
 
 from phone_qemu import ITL_PHONE, MAC, MIC_REGION_OFFSET, SGN, image_sizes, provision_mic
 from tcm import files  # on sys.path through conftest.py
@@ -319,3 +320,37 @@ def test_pregen_in_slices_console_answers(phone, server, keys, daemons, tmp_path
           % (heap, stack))
     assert int(stats[1]) == int(busy[2])
     assert 0 < window < 250000  # 2 M instructions at 8 ns
+
+
+def test_cert_hash_mismatch_enrols_lsc_then_decrypts(phone, server, tree, cluster, keys,
+                                                      daemons, tmp_path):
+    """B6 with B8 on the M3: the partial config's certHash names no
+    certificate the phone has, so the boot flow enrols an LSC through CAPF
+    (the <capfList> server) and asks for the config again; once the server
+    encrypts for that LSC, the next boot decrypts with it."""
+    provision_mic(phone.flash, (keys / "mic.pem").read_text())
+    capf = capfd(daemons, keys, tmp_path, "--op", "install", "--auth", 0)
+    enc = "SEP%s.cnf.xml.enc.sgn" % MAC
+    partial = files.build_partial_config("", capf=[("10.0.2.2", capf.port)])
+    tree.put(SGN, files.build_sgn(cluster["callmanager"], partial, SGN))
+
+    run = phone.boot(server, timeout=300)
+
+    run.expect(r"^certHash (cannot match|does not match).*: starting CAPF \(round 1 of 2\)$")
+    run.expect(r"^session ended: LSC installed$", module="CAPF")
+    run.expect(r"^CAPF enrolment done: requesting the config again$")
+    assert run.rc != 0  # the server still serves the partial config for nobody
+    issued = (tmp_path / "capf" / "issued.der").read_bytes()
+
+    lsc = x509.load_der_x509_certificate(issued)
+    partial = files.build_partial_config(hashlib.md5(issued).hexdigest(),
+                                         capf=[("10.0.2.2", capf.port)])
+    tree.put(SGN, files.build_sgn(cluster["callmanager"], partial, SGN))
+    tree.put(enc, files.build_enc_sgn(cluster["callmanager"], files.build_config(), enc, lsc))
+
+    again = phone.boot(server, timeout=300)
+
+    assert again.rc == 0, again.out
+    again.expect(r"^-PXY_CERT: \[CONFIG\], cert \[LSC\]$", module="SECD")
+    again.expect(r"^encrypted config decrypted and verified \(\d+ bytes\)$")
+    assert "starting CAPF" not in again.out
