@@ -17,7 +17,6 @@ assertions. Usage: run_phone.py --elf ELF --run DIR [--fresh] [--once]
 [--loss P]."""
 import argparse
 import hashlib
-import re
 import sys
 import threading
 from pathlib import Path
@@ -56,27 +55,16 @@ def serve_encrypted_config(root, cluster, tvs, capf, cert):
 
 
 class Console(QemuConsole):
-    """QemuConsole that also shows every line on this terminal as it comes."""
+    """The phone's console, every line shown on this terminal as it comes."""
 
     def __init__(self, argv, cwd):
-        self._shown = 0
-        super().__init__(argv, cwd, STEP_TIMEOUT_S)
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode(errors="replace").rstrip("\r\n")
-            print(line, flush=True)
-            with self._cond:
-                self.out.append(line)
-                self._cond.notify_all()
+        super().__init__(argv, cwd, STEP_TIMEOUT_S, echo=True)
 
     def wait_after(self, start, pattern):
-        """Waits for a line matching pattern among the lines from index start on."""
-        rx = re.compile(pattern)
-        with self._cond:
-            ok = self._cond.wait_for(lambda: any(rx.search(x) for x in self.out[start:]),
-                                     STEP_TIMEOUT_S)
-        if not ok:
+        """Waits for a line matching pattern from line index start on."""
+        try:
+            self.wait_for(pattern, start=start)
+        except AssertionError:
             raise SystemExit("run-phone: no %r within %d s" % (pattern, STEP_TIMEOUT_S))
 
     def type(self, line, done):
@@ -142,7 +130,7 @@ def main():
             # Enrolment: the phone generates an RSA-2048 key in the session
             # (`request in progress` meanwhile; seconds to a minute under
             # QEMU, a random prime search). Later runs keep that LSC.
-            con.type("capf start", r"session ended: |CAPF: .*(refused|failed)")
+            con.type("capf start", r"session ended: |^TLS to CAPF .* refused|^CAPF enrolment failed")
         con.type("show cert", r"^LSC: ")
         con.type("verify https " + https.guest_addr, r"verify https .*(TRUSTED|failed)")
         if a.once:

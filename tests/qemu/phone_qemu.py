@@ -210,31 +210,37 @@ class Qemu:
 class QemuConsole:
     """QEMU with UART0 on a pipe written line by line."""
 
-    def __init__(self, argv, cwd, timeout):
+    def __init__(self, argv, cwd, timeout, echo=False):
+        """echo: also print every line as it arrives (the main job's terminal)."""
         self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.timeout, self.start, self.out, self.run = timeout, time.monotonic(), [], None
+        self.echo = echo
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self):
         for raw in self.proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            if self.echo:
+                print(line, flush=True)
             with self._cond:
-                self.out.append(raw.decode(errors="replace").rstrip("\r\n"))
+                self.out.append(line)
                 self._cond.notify_all()
 
     def send(self, line):
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
 
-    def wait_for(self, pattern, timeout=None):
+    def wait_for(self, pattern, timeout=None, start=0):
         """Waits for a line (trace message or console output) matching the
-        regex; returns its index in self.out and the match."""
+        regex, from line index `start` on; returns its index in self.out
+        and the match."""
         rx = re.compile(pattern)
 
         def seen():
-            for i, line in enumerate(self.out):
+            for i, line in enumerate(self.out[start:], start):
                 m = TRACE_RE.match(line)
                 m = rx.search(m[8] if m else line)
                 if m:
