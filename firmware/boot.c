@@ -252,10 +252,17 @@ static void parse_staged_config(struct boot *b, uint32_t from)
 static int cert_hash_matches(const struct boot *b)
 {
     uint8_t want[16], have[16];
-    if (!b->p.cert_der || config_cert_hash_bytes(b->cfg, want) != 0)
+    struct cert_pair in_use = {0};
+    if (!b->p.certs || !cert_store_take(b->p.certs, NULL, &in_use))
         return 0;
-    secd_md5(b->p.cert_der, b->p.cert_len, have);
-    return memcmp(want, have, 16) == 0;
+    secd_md5(in_use.cert, in_use.cert_len, have);
+    cert_pair_free(&in_use);
+    return config_cert_hash_bytes(b->cfg, want) == 0 && memcmp(want, have, 16) == 0;
+}
+
+static int has_certificate(const struct boot *b)
+{
+    return b->p.certs && (cert_store_has_lsc(b->p.certs) || cert_store_has_mic(b->p.certs));
 }
 
 /* B6 step 2: the config was encrypted for another certificate (or none):
@@ -263,7 +270,7 @@ static int cert_hash_matches(const struct boot *b)
  * times. */
 static void enroll(struct boot *b)
 {
-    const char *have = b->p.cert_der ? "does not match the certificate in use"
+    const char *have = has_certificate(b) ? "does not match the certificate in use"
                                      : "cannot match: the phone has no certificate";
     if (!b->p.enroll) {
         fail(b, "certHash %s and this board has no CAPF client", have);
@@ -372,7 +379,13 @@ static void take_enc_config(struct boot *b)
         return;
     }
     struct decrypt_pipe pipe = {dec, &cp, SECD_OK};
-    e = secd_decrypt_begin(dec, &d.hdr, b->p.key_der, b->p.key_len);
+    /* The key, read from flash for the unwrap only (certHash matched it). */
+    struct cert_pair in_use = {0};
+    if (!b->p.certs || !cert_store_take(b->p.certs, NULL, &in_use))
+        e = SECD_ERR_CRYPTO;
+    else
+        e = secd_decrypt_begin(dec, &d.hdr, in_use.key, in_use.key_len);
+    cert_pair_free(&in_use);
     if (e == SECD_OK) {
         int rd = read_staged(b, d.hdr.header_len, decrypt_piece, &pipe);
         e = rd == -1 ? SECD_ERR_CRYPTO : pipe.err;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cert_store.h"
 #include "config.h"
 #include "trust_store.h"
 
@@ -46,8 +47,8 @@ enum boot_enroll {
 
 struct boot_params;
 /* Called when the partial config's certHash does not match the certificate
- * in use. On BOOT_ENROLLED it updates p's certificate and key. `why` gets
- * a reason on failure. */
+ * in use. On BOOT_ENROLLED p->certs holds the new certificate and key.
+ * `why` gets a reason on failure. */
 typedef enum boot_enroll (*boot_enroll_fn)(void *ctx, struct boot_params *p, char *why,
                                            size_t why_cap);
 
@@ -55,10 +56,11 @@ typedef enum boot_enroll (*boot_enroll_fn)(void *ctx, struct boot_params *p, cha
 struct boot_params {
     char mac[13];               /* 12 upper-case hex digits */
     char model[8];              /* e.g. "8845" */
-    const uint8_t *cert_der;    /* certificate in use (LSC, else MIC); may be NULL */
-    size_t cert_len;
-    const uint8_t *key_der;     /* its private key (DER); may be NULL */
-    size_t key_len;
+    /* The phone's certificates: the one in use (LSC, else MIC) and its key
+     * are read from flash only for the certHash check and the key unwrap
+     * (untraced: the board traces which one is in use when it starts the
+     * boot, cert_store_in_use). NULL: the phone has none. */
+    const struct cert_store *certs;
     uint32_t hash_salt;         /* for the XML parser */
     boot_enroll_fn enroll;      /* NULL: no CAPF client on this board */
     void *enroll_ctx;

@@ -191,6 +191,8 @@ static int acquire_live(struct capf_client *c)
 
 static void release_live(struct capf_client *c)
 {
+    if (c->live)
+        memset(c->live, 0, sizeof *c->live); /* keys: the session's and the phone's */
     scratch_release(c->live);
     c->live = NULL;
 }
@@ -229,19 +231,22 @@ static int open_tls(struct capf_client *c, const char *host, uint16_t port)
 {
     char why[96] = "";
     enum tvs_net_result r = TVS_NET_OK;
-    struct cert_pair id;
+    struct cert_pair id = {0}; /* read from flash for wolfSSL to copy, then wiped */
     struct secd_tls_config tc = {.verify = verify_capf, .verify_ctx = c};
-    if (cert_store_in_use(c->cs, "CAPF", &id)) {
+    if (cert_store_take(c->cs, "CAPF", &id)) {
         tc.client_cert = id.cert;
         tc.client_cert_len = id.cert_len;
         tc.client_key = id.key;
         tc.client_key_len = id.key_len;
     }
-    if (acquire_live(c) != 0)
+    if (acquire_live(c) != 0) {
+        cert_pair_free(&id);
         return -1;
+    }
     NOT("CAPF", "connecting to CAPF %s:%u", host, (unsigned)port);
     c->conn = c->net->connect(c->net->ctx, host, port, CAPF_CONNECT_TIMEOUT_MS, &r);
     if (!c->conn) {
+        cert_pair_free(&id);
         release_live(c);
         char msg[200];
         snprintf(msg, sizeof msg, "cannot connect to CAPF %.64s:%u: %s", host, (unsigned)port,
@@ -250,6 +255,7 @@ static int open_tls(struct capf_client *c, const char *host, uint16_t port)
         return -1;
     }
     enum secd_tls_status ts = secd_tls_init(&c->live->tls, &tc);
+    cert_pair_free(&id);
     if (ts != SECD_TLS_OK) {
         c->net->close(c->conn, NULL);
         c->conn = NULL;
@@ -478,13 +484,27 @@ static int pump(struct capf_client *c)
     }
 }
 
+static void read_identity(struct capf_client *c, enum cert_which which, uint8_t *buf, size_t cap,
+                          struct cert_pair *out)
+{
+    int have = which == CERT_LSC ? cert_store_has_lsc(c->cs) : cert_store_has_mic(c->cs);
+    if (have && cert_store_read(c->cs, which, buf, cap, out) != 0)
+        ERR("CAPF", "EROR:the %s cannot be read from flash: the session goes on without it",
+            which == CERT_LSC ? "LSC" : "MIC");
+}
+
 static void session_config(struct capf_client *c, struct capf_session_config *sc)
 {
     memset(sc, 0, sizeof *sc);
     snprintf(sc->device_name, sizeof sc->device_name, "%s", c->device_name);
-    const struct cert_pair *l = &c->cs->lsc, *m = &c->cs->mic;
-    sc->lsc = (struct capf_identity){l->cert, l->cert_len, l->key, l->key_len};
-    sc->mic = (struct capf_identity){m->cert, m->cert_len, m->key, m->key_len};
+    /* The session may sign with either (auth by existing certificate) and
+     * send the LSC (fetch): both are read from flash into its part of the
+     * work area, wiped when it ends. */
+    struct cert_pair l = {0}, m = {0};
+    read_identity(c, CERT_LSC, c->live->lsc, sizeof c->live->lsc, &l);
+    read_identity(c, CERT_MIC, c->live->mic, sizeof c->live->mic, &m);
+    sc->lsc = (struct capf_identity){l.cert, l.cert_len, l.key, l.key_len};
+    sc->mic = (struct capf_identity){m.cert, m.cert_len, m.key, m.key_len};
     if (capf_auth_string_valid(c->auth_string))
         memcpy(sc->auth_string, c->auth_string, sizeof sc->auth_string);
 }
@@ -809,14 +829,10 @@ enum boot_enroll capf_client_enroll(void *ctx, struct boot_params *p, char *why,
                  c->status.why[0] ? ": " : "", c->status.why);
         return BOOT_ENROLL_FAILED;
     }
-    struct cert_pair in_use;
-    if (!cert_store_in_use(c->cs, "CONFIG", &in_use)) {
+    (void)p; /* the boot reads the new certificate from the store */
+    if (!cert_store_in_use(c->cs, "CONFIG")) {
         snprintf(why, why_cap, "no certificate in use after the enrolment");
         return BOOT_ENROLL_FAILED;
     }
-    p->cert_der = in_use.cert;
-    p->cert_len = in_use.cert_len;
-    p->key_der = in_use.key;
-    p->key_len = in_use.key_len;
     return BOOT_ENROLLED;
 }

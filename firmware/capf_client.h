@@ -87,6 +87,8 @@ struct capf_live {
     struct secd_tls tls;
     uint8_t key[CAPF_KEY_DER_MAX]; /* the key of the enrolment in progress */
     uint8_t spki[CAPF_SPKI_MAX];
+    uint8_t lsc[CERT_READ_MAX];    /* the phone's LSC and MIC for this session */
+    uint8_t mic[CERT_READ_MAX];
 };
 
 void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust_store *ts,
@@ -99,7 +101,7 @@ void capf_client_init(struct capf_client *c, struct cert_store *cs, struct trust
 int capf_client_start(struct capf_client *c, const char *host, uint16_t port);
 /* B6 step 2, the boot flow's enrolment hook (boot_params.enroll, ctx = the
  * struct capf_client): a session with the first <capfList> entry; the LSC
- * it installs becomes p's certificate and key. */
+ * it installs becomes the certificate in use of p's cert store. */
 enum boot_enroll capf_client_enroll(void *ctx, struct boot_params *p, char *why,
                                     size_t why_cap);
 /* Stores the string (4-16 digits) and resumes a waiting session. */

@@ -50,40 +50,80 @@ int cert_store_decode(const uint8_t *blob, size_t len, struct cert_pair *out)
     size_t kl = (size_t)blob[6] << 8 | blob[7];
     if (!cl || !kl || BLOB_HEADER + cl + kl != len)
         return -1;
-    *out = (struct cert_pair){blob + BLOB_HEADER, cl, blob + BLOB_HEADER + cl, kl};
+    *out = (struct cert_pair){blob + BLOB_HEADER, cl, blob + BLOB_HEADER + cl, kl, NULL};
     return 0;
+}
+
+/* Reads and decodes the stored LSC blob into buf. */
+static enum storage_status read_lsc_blob(const struct storage *st, uint8_t *buf, size_t cap,
+                                         struct cert_pair *out)
+{
+    size_t len = 0;
+    enum storage_status s = storage_read(st, CERT_AREA_LSC, buf, cap, &len);
+    if (s == STORAGE_OK && cert_store_decode(buf, len, out) != 0)
+        s = STORAGE_CORRUPT;
+    return s;
 }
 
 int cert_store_load(struct cert_store *cs, const struct storage *st)
 {
-    size_t len = 0;
     cs->st = st;
-    cs->lsc = (struct cert_pair){0};
-    cs->lsc_status = storage_read(st, CERT_AREA_LSC, cs->blob, sizeof cs->blob, &len);
+    cs->lsc_cert_len = cs->lsc_key_len = 0;
+    uint8_t *buf = malloc(CERT_LSC_BLOB_MAX);
+    struct cert_pair p = {0};
+    cs->lsc_status = buf ? read_lsc_blob(st, buf, CERT_LSC_BLOB_MAX, &p) : STORAGE_IO;
+    if (buf) {
+        memset(buf, 0, CERT_LSC_BLOB_MAX); /* key material */
+        free(buf);
+    }
     if (cs->lsc_status == STORAGE_NOT_FOUND)
         return 0;
-    if (cs->lsc_status == STORAGE_OK && cert_store_decode(cs->blob, len, &cs->lsc) == 0)
+    if (cs->lsc_status == STORAGE_OK) {
+        cs->lsc_cert_len = p.cert_len;
+        cs->lsc_key_len = p.key_len;
         return 0;
-    if (cs->lsc_status == STORAGE_OK)
-        cs->lsc_status = STORAGE_CORRUPT;
-    cs->lsc = (struct cert_pair){0};
+    }
     ERR("SECD", "EROR:LSC storage damaged (%s): the LSC is not used",
-        storage_status_str(cs->lsc_status));
+        buf ? storage_status_str(cs->lsc_status) : "out of memory");
     return -1;
 }
 
 void cert_store_set_mic(struct cert_store *cs, const uint8_t *cert, size_t cert_len,
                         const uint8_t *key, size_t key_len)
 {
-    cs->mic = (struct cert_pair){cert, cert_len, key, key_len};
+    cs->mic_ram = (struct cert_pair){cert, cert_len, key, key_len, NULL};
+    cs->mic_read = NULL;
+    cs->mic_cert_len = cert_len;
+    cs->mic_key_len = key_len;
+}
+
+int cert_store_set_mic_reader(struct cert_store *cs, cert_mic_reader read, void *ctx)
+{
+    cs->mic_ram = (struct cert_pair){0};
+    cs->mic_read = read;
+    cs->mic_ctx = ctx;
+    cs->mic_cert_len = cs->mic_key_len = 0;
+    uint8_t *buf = malloc(CERT_READ_MAX);
+    struct cert_pair p = {0};
+    int rc = buf ? read(ctx, buf, CERT_READ_MAX, &p) : -1;
+    if (buf) {
+        memset(buf, 0, CERT_READ_MAX);
+        free(buf);
+    }
+    if (rc != 0 || !p.cert_len || !p.key_len) {
+        cs->mic_read = NULL;
+        return -1;
+    }
+    cs->mic_cert_len = p.cert_len;
+    cs->mic_key_len = p.key_len;
+    return 0;
 }
 
 int cert_store_install_lsc(struct cert_store *cs, const uint8_t *cert, size_t cert_len,
                            const uint8_t *key, size_t key_len)
 {
     /* The blob (cert_store_encode's format) goes to flash in its three
-     * pieces through the atomic writer: no RAM copy of it (cs->blob backs
-     * the current LSC until the reload). */
+     * pieces through the atomic writer: no RAM copy of it. */
     uint8_t head[BLOB_HEADER];
     if (!cert_store_encode_header(head, cert_len, key_len))
         return -1;
@@ -98,37 +138,124 @@ int cert_store_install_lsc(struct cert_store *cs, const uint8_t *cert, size_t ce
     if (s == STORAGE_OK)
         s = storage_write_commit(&w);
     cert_store_load(cs, cs->st); /* what is stored now, whatever happened */
-    return s == STORAGE_OK && cs->lsc.cert_len == cert_len ? 0 : -1;
+    return s == STORAGE_OK && cs->lsc_cert_len == cert_len && cs->lsc_key_len == key_len ? 0
+                                                                                         : -1;
 }
 
 int cert_store_delete_lsc(struct cert_store *cs)
 {
     enum storage_status s = storage_erase(cs->st, CERT_AREA_LSC);
     cert_store_load(cs, cs->st);
-    return (s == STORAGE_OK || s == STORAGE_NOT_FOUND) && !cs->lsc.cert_len ? 0 : -1;
+    return (s == STORAGE_OK || s == STORAGE_NOT_FOUND) && !cs->lsc_cert_len ? 0 : -1;
 }
 
 int cert_store_has_lsc(const struct cert_store *cs)
 {
-    return cs->lsc.cert_len != 0;
+    return cs->lsc_cert_len != 0;
 }
 
-const char *cert_store_in_use(const struct cert_store *cs, const char *purpose,
-                              struct cert_pair *out)
+int cert_store_has_mic(const struct cert_store *cs)
 {
-    if (cs->lsc.cert_len) {
-        *out = cs->lsc;
+    return cs->mic_cert_len != 0;
+}
+
+/* Bytes cert_store_read needs for `which` (0: not installed). */
+static size_t read_size(const struct cert_store *cs, enum cert_which which)
+{
+    if (which == CERT_LSC)
+        return cs->lsc_cert_len ? BLOB_HEADER + cs->lsc_cert_len + cs->lsc_key_len : 0;
+    if (!cs->mic_cert_len)
+        return 0;
+    return cs->mic_read ? cs->mic_cert_len + cs->mic_key_len : 1;
+}
+
+int cert_store_read(const struct cert_store *cs, enum cert_which which, uint8_t *buf, size_t cap,
+                    struct cert_pair *out)
+{
+    *out = (struct cert_pair){0};
+    size_t need = read_size(cs, which);
+    if (!need || cap < need)
+        return -1;
+    struct cert_pair p = {0};
+    if (which == CERT_LSC) {
+        if (read_lsc_blob(cs->st, buf, cap, &p) != STORAGE_OK)
+            return -1;
+    } else if (cs->mic_read) {
+        if (cs->mic_read(cs->mic_ctx, buf, cap, &p) != 0)
+            return -1;
+    } else {
+        p = cs->mic_ram;
+    }
+    /* What was checked at load must still be what is there. */
+    int lsc = which == CERT_LSC;
+    if (p.cert_len != (lsc ? cs->lsc_cert_len : cs->mic_cert_len) ||
+        p.key_len != (lsc ? cs->lsc_key_len : cs->mic_key_len))
+        return -1;
+    *out = p;
+    return 0;
+}
+
+const char *cert_store_in_use(const struct cert_store *cs, const char *purpose)
+{
+    if (cs->lsc_cert_len) {
         NOT("SECD", "-PXY_CERT: [%s], cert [LSC]", purpose);
         return "LSC";
     }
-    if (cs->mic.cert_len) {
+    if (cs->mic_cert_len) {
         WRN("SECD", "-PXY_NO_LSC: No LSC for [%s], will try MIC", purpose);
-        *out = cs->mic;
         return "MIC";
     }
-    *out = (struct cert_pair){0};
     NOT("SECD", "-PXY_NO_CERT: No LSC and no MIC for [%s]", purpose);
     return NULL;
+}
+
+/* One pair into a heap block of its own size (out->mem). */
+static int take_pair(const struct cert_store *cs, enum cert_which which, struct cert_pair *out)
+{
+    *out = (struct cert_pair){0};
+    if (which == CERT_MIC && cs->mic_cert_len && !cs->mic_read) {
+        *out = cs->mic_ram; /* already in RAM: no copy (mem stays NULL) */
+        return 0;
+    }
+    size_t need = read_size(cs, which);
+    uint8_t *mem = need ? malloc(need) : NULL;
+    if (!mem)
+        return -1;
+    if (cert_store_read(cs, which, mem, need, out) != 0) {
+        memset(mem, 0, need);
+        free(mem);
+        return -1;
+    }
+    out->mem = mem;
+    return 0;
+}
+
+const char *cert_store_take(const struct cert_store *cs, const char *purpose,
+                            struct cert_pair *out)
+{
+    const char *which = purpose ? cert_store_in_use(cs, purpose)
+                        : cs->lsc_cert_len ? "LSC"
+                        : cs->mic_cert_len ? "MIC"
+                                           : NULL;
+    *out = (struct cert_pair){0};
+    if (!which)
+        return NULL;
+    if (take_pair(cs, strcmp(which, "LSC") == 0 ? CERT_LSC : CERT_MIC, out) != 0) {
+        ERR("SECD", "EROR:the %s for [%s] cannot be read from flash (or no memory)", which,
+            purpose ? purpose : "CONFIG");
+        return NULL;
+    }
+    return which;
+}
+
+void cert_pair_free(struct cert_pair *p)
+{
+    if (p->mem) {
+        /* The block ends with the key: wipe from the start to its end. */
+        memset(p->mem, 0, (size_t)(p->key + p->key_len - p->mem));
+        free(p->mem);
+    }
+    *p = (struct cert_pair){0};
 }
 
 /* ---- show cert ------------------------------------------------------ */
@@ -144,17 +271,10 @@ static void print_date(char *buf, size_t cap, const char *label, const byte *dat
         snprintf(buf, cap, "  %s: %.*s", label, dlen, (const char *)d);
 }
 
-static void describe_one(const char *kind, const struct cert_pair *p,
-                         void (*line)(void *, const char *), void *ctx)
+static void describe_pair(const struct cert_pair *p, void (*line)(void *, const char *),
+                          void *ctx)
 {
     char buf[320], hex[2 * 20 + 1];
-    if (!p->cert_len) {
-        snprintf(buf, sizeof buf, "%s: not installed", kind);
-        line(ctx, buf);
-        return;
-    }
-    snprintf(buf, sizeof buf, "%s: installed, %u bytes", kind, (unsigned)p->cert_len);
-    line(ctx, buf);
     DecodedCert *dc = malloc(sizeof *dc); /* large: on the heap while printing */
     if (!dc) {
         line(ctx, "  (out of memory)");
@@ -190,15 +310,36 @@ static void describe_one(const char *kind, const struct cert_pair *p,
     line(ctx, buf);
 }
 
+static void describe_one(const char *kind, const struct cert_store *cs, enum cert_which which,
+                         void (*line)(void *, const char *), void *ctx)
+{
+    char buf[64];
+    size_t len = which == CERT_LSC ? cs->lsc_cert_len : cs->mic_cert_len;
+    if (!len) {
+        snprintf(buf, sizeof buf, "%s: not installed", kind);
+        line(ctx, buf);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%s: installed, %u bytes", kind, (unsigned)len);
+    line(ctx, buf);
+    struct cert_pair p;
+    if (take_pair(cs, which, &p) != 0) {
+        line(ctx, "  (cannot be read from flash, or out of memory)");
+        return;
+    }
+    describe_pair(&p, line, ctx);
+    cert_pair_free(&p);
+}
+
 void cert_store_describe(const struct cert_store *cs, void (*line)(void *, const char *),
                          void *ctx)
 {
     char buf[96];
     snprintf(buf, sizeof buf, "certificate in use: %s",
-             cs->lsc.cert_len ? "LSC" : cs->mic.cert_len ? "MIC" : "none");
+             cs->lsc_cert_len ? "LSC" : cs->mic_cert_len ? "MIC" : "none");
     line(ctx, buf);
-    describe_one("MIC", &cs->mic, line, ctx);
-    describe_one("LSC", &cs->lsc, line, ctx);
+    describe_one("MIC", cs, CERT_MIC, line, ctx);
+    describe_one("LSC", cs, CERT_LSC, line, ctx);
     if (cs->lsc_status != STORAGE_OK && cs->lsc_status != STORAGE_NOT_FOUND) {
         snprintf(buf, sizeof buf, "LSC storage: %s", storage_status_str(cs->lsc_status));
         line(ctx, buf);

@@ -260,8 +260,8 @@ static enum ask_result ask_server(struct tvs_client *tc, const struct config_ser
              "server: IP:%s, port:%u; Waiting for it to get connected.",
         s->host, (unsigned)s->port);
     struct secd_tls_config cfg = {.verify = tvs_pin_rule, .verify_ctx = tc};
-    struct cert_pair id;
-    if (tc->certs && cert_store_in_use(tc->certs, "TVS", &id)) {
+    struct cert_pair id = {0}; /* read from flash for wolfSSL to copy, then wiped */
+    if (tc->certs && cert_store_take(tc->certs, "TVS", &id)) {
         cfg.client_cert = id.cert;
         cfg.client_cert_len = id.cert_len;
         cfg.client_key = id.key;
@@ -270,7 +270,9 @@ static enum ask_result ask_server(struct tvs_client *tc, const struct config_ser
     tc->pin_host = s->host;
     tc->pin_refused = 0;
     enum ask_result a = ASK_FAILED;
-    if (secd_tls_init(&tc->tls, &cfg) != SECD_TLS_OK) {
+    enum secd_tls_status ts = secd_tls_init(&tc->tls, &cfg);
+    cert_pair_free(&id);
+    if (ts != SECD_TLS_OK) {
         snprintf(why, cap, "TLS setup failed");
     } else {
         r = tc->net->handshake(conn, &tc->tls, TVS_EXCHANGE_TIMEOUT_MS);

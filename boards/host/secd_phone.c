@@ -247,13 +247,8 @@ static int run_boot(const struct phone_args *a, struct trust_store *ts, struct p
     memset(&p, 0, sizeof p);
     memcpy(p.mac, a->mac, sizeof p.mac);
     snprintf(p.model, sizeof p.model, "%s", a->model);
-    struct cert_pair in_use; /* B8: the LSC if installed, else the MIC */
-    if (cert_store_in_use(certs, "CONFIG", &in_use)) {
-        p.cert_der = in_use.cert;
-        p.cert_len = in_use.cert_len;
-        p.key_der = in_use.key;
-        p.key_len = in_use.key_len;
-    }
+    p.certs = certs; /* B8: the LSC if installed, else the MIC */
+    (void)cert_store_in_use(certs, "CONFIG");
     hal_entropy((uint8_t *)&p.hash_salt, sizeof p.hash_salt);
     p.enroll = capf_client_enroll;
     p.enroll_ctx = enroll;

@@ -24,14 +24,14 @@
 #define MIC_FLASH_SIZE 8192u
 #define MIC_FLASH_OFFSET (QEMU_FLASH_SIZE - MIC_FLASH_SIZE)
 #define MIC_FLASH_HEADER (4u + 2u + 2u + 32u)
-/* The largest region content the phone accepts (its RAM copy). */
-#define MIC_FLASH_MAX (MIC_FLASH_HEADER + CERT_DER_MAX + CERT_KEY_MAX)
 
 enum mic_flash_status { MIC_FLASH_OK, MIC_FLASH_NONE, MIC_FLASH_DAMAGED, MIC_FLASH_IO };
 
-/* Reads the region into buf (MIC_FLASH_MAX bytes); on MIC_FLASH_OK, out
- * points into buf. */
-enum mic_flash_status mic_flash_load(const struct hal_flash *f, uint8_t *buf,
+/* Reads the certificate and key into buf (cap bytes; CERT_READ_MAX always
+ * suffices) and checks them against the region's SHA-256; on MIC_FLASH_OK,
+ * out points into buf. The phone keeps no RAM copy: cert_store calls this
+ * (through phone_secure.c's reader) each time the MIC is used. */
+enum mic_flash_status mic_flash_read(const struct hal_flash *f, uint8_t *buf, size_t cap,
                                      struct cert_pair *out);
 
 #endif

@@ -21,18 +21,29 @@ static struct {
     struct tvs_client tvs;
     struct cert_store certs;
     struct capf_client capf;
-    uint8_t mic[MIC_FLASH_MAX];
+    const struct hal_flash *flash; /* the MIC's factory region (no RAM copy) */
+    enum mic_flash_status mic_status; /* of its last read */
     uint64_t pregen_max[CAPF_RSAGEN_FAILED + 1]; /* longest slice by phase (ticks) */
     uint64_t pregen_total;                       /* all slices of the generation */
 } sec;
 
+/* cert_store's MIC reader: the factory region, checked on every read. */
+static int read_mic(void *ctx, uint8_t *buf, size_t cap, struct cert_pair *out)
+{
+    (void)ctx;
+    sec.mic_status = mic_flash_read(sec.flash, buf, cap, out);
+    return sec.mic_status == MIC_FLASH_OK ? 0 : -1;
+}
+
 static void load_mic(const struct hal_flash *f)
 {
-    struct cert_pair mic = {0};
-    switch (mic_flash_load(f, sec.mic, &mic)) {
+    sec.flash = f;
+    sec.mic_status = MIC_FLASH_IO; /* if not even read (no memory) */
+    (void)cert_store_set_mic_reader(&sec.certs, read_mic, NULL);
+    switch (sec.mic_status) {
     case MIC_FLASH_OK:
-        NOT("SECD", "MIC from the factory region: %u-byte certificate", (unsigned)mic.cert_len);
-        cert_store_set_mic(&sec.certs, mic.cert, mic.cert_len, mic.key, mic.key_len);
+        NOT("SECD", "MIC from the factory region: %u-byte certificate",
+            (unsigned)sec.certs.mic_cert_len);
         return;
     case MIC_FLASH_NONE:
         WRN("SECD", "no MIC provisioned in the flash image (factory region empty)");
@@ -69,13 +80,8 @@ void phone_secure_boot_params(struct boot_params *bp)
      * auth-string DIGITS` completes the session, `reboot` asks again. */
     bp->enroll = capf_client_enroll;
     bp->enroll_ctx = &sec.capf;
-    struct cert_pair in_use; /* B8: the LSC if installed, else the MIC */
-    if (!cert_store_in_use(&sec.certs, "CONFIG", &in_use))
-        return;
-    bp->cert_der = in_use.cert;
-    bp->cert_len = in_use.cert_len;
-    bp->key_der = in_use.key;
-    bp->key_len = in_use.key_len;
+    bp->certs = &sec.certs; /* B8: the LSC if installed, else the MIC */
+    (void)cert_store_in_use(&sec.certs, "CONFIG");
 }
 
 void phone_secure_boot_done(const struct phone_config *cfg, int accepted)

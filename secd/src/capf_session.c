@@ -110,9 +110,10 @@ static void send_auth_cert(struct capf_session *s, const struct capf_identity *i
     static const char *const fail = "cannot sign the auth response with the phone's key";
     uint8_t sig1[CAPF_SIG_MAX], sig2[3 + CAPF_SIG_MAX];
     size_t n1, n2;
-    /* The blob to sign sits at the tail of tx, which is written afterwards. */
-    size_t room = sizeof s->tx / 2;
-    uint8_t *blob = s->tx + sizeof s->tx - room;
+    /* The blob to sign is built in tx, which is written only once both
+     * signatures are made. */
+    size_t room = sizeof s->tx;
+    uint8_t *blob = s->tx;
     size_t bl = capf_auth_blob(s->cfg.device_name, id->cert, id->cert_len, blob, room);
     if (!bl || capf_sign(id->key, id->key_len, 0, blob, bl, sig1, sizeof sig1, &n1) != CAPF_OK ||
         capf_sign(id->key, id->key_len, 1, blob, bl, sig2 + 3, sizeof sig2 - 3, &n2) !=

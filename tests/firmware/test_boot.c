@@ -28,6 +28,7 @@ struct env {
     size_t chunk; /* 0: whole file at once; else streamed in pieces */
     struct storage st;
     struct trust_store *ts;
+    struct cert_store certs; /* MIC in RAM, LSC in e->st */
     struct phone_config cfg;
     struct boot b;
     char log[16][48];
@@ -41,6 +42,7 @@ static void env_init(struct env *e)
     e->st = (struct storage){&e->rf.dev, phone_storage_layout, phone_storage_layout_count};
     e->ts = calloc(1, sizeof *e->ts);
     trust_store_load(e->ts, &e->st);
+    cert_store_load(&e->certs, &e->st);
 }
 
 static void env_free(struct env *e)
@@ -253,10 +255,10 @@ static void encrypted_config_with_mic(size_t chunk)
     vec_free(&pem);
     assert_true(cert_len > 0);
     size_t key_len = vec_key_der("keys/mic.key", key, sizeof key);
-    struct boot_params p = {.mac = MAC, .model = "8845", .cert_der = cert,
-                            .cert_len = (size_t)cert_len, .key_der = key, .key_len = key_len};
     struct env e;
     env_init(&e);
+    cert_store_set_mic(&e.certs, cert, (size_t)cert_len, key, key_len);
+    struct boot_params p = {.mac = MAC, .model = "8845", .certs = &e.certs};
     e.chunk = chunk;
     assert_int_equal(run(&e, tree, &p), BOOT_CONFIG_ACCEPTED);
     assert_string_equal(e.log[e.n_req - 1], "SEP" MAC ".cnf.xml.enc.sgn");
@@ -301,7 +303,8 @@ static void test_encrypted_config_with_mic(void **state)
 struct fake_capf {
     enum boot_enroll answer;
     int calls;
-    int install_lsc; /* on BOOT_ENROLLED, switch the phone to the LSC */
+    int install_lsc; /* on BOOT_ENROLLED, install the LSC in the phone's store */
+    struct cert_store *certs;
     uint8_t cert[4096], key[4096];
     size_t cert_len, key_len;
 };
@@ -312,12 +315,11 @@ static enum boot_enroll fake_enroll(void *ctx, struct boot_params *p, char *why,
     f->calls++;
     if (f->answer == BOOT_ENROLL_FAILED)
         snprintf(why, cap, "end session reason 7");
-    if (f->answer == BOOT_ENROLLED && f->install_lsc) {
-        p->cert_der = f->cert;
-        p->cert_len = f->cert_len;
-        p->key_der = f->key;
-        p->key_len = f->key_len;
-    }
+    (void)p;
+    if (f->answer == BOOT_ENROLLED && f->install_lsc)
+        assert_int_equal(cert_store_install_lsc(f->certs, f->cert, f->cert_len, f->key,
+                                                f->key_len),
+                         0);
     return f->answer;
 }
 
@@ -346,14 +348,14 @@ static void test_cert_hash_mismatch_enrols_then_decrypts(void **state)
     memset(&capf, 0, sizeof capf);
     capf.cert_len = cert_der("keys/lsc.crt", capf.cert, sizeof capf.cert);
     capf.key_len = vec_key_der("keys/lsc.key", capf.key, sizeof capf.key);
-    struct boot_params p = {.mac = MAC, .model = "8845", .enroll = fake_enroll,
-                            .enroll_ctx = &capf};
-    p.cert_der = mic;
-    p.cert_len = cert_der("keys/mic.crt", mic, sizeof mic);
-    p.key_der = mic_key;
-    p.key_len = vec_key_der("keys/mic.key", mic_key, sizeof mic_key);
     struct env e;
     env_init(&e);
+    size_t mic_len = cert_der("keys/mic.crt", mic, sizeof mic);
+    cert_store_set_mic(&e.certs, mic, mic_len, mic_key,
+                       vec_key_der("keys/mic.key", mic_key, sizeof mic_key));
+    capf.certs = &e.certs;
+    struct boot_params p = {.mac = MAC, .model = "8845", .enroll = fake_enroll,
+                            .enroll_ctx = &capf, .certs = &e.certs};
 
     capf.answer = BOOT_ENROLLED;
     capf.install_lsc = 1;
@@ -364,8 +366,10 @@ static void test_cert_hash_mismatch_enrols_then_decrypts(void **state)
     for (int i = 0; i < 3; i++)
         assert_string_equal(e.log[e.n_req - 3 + i], want[i]);
     assert_int_equal(e.cfg.cm_count, 3);
+    assert_true(cert_store_has_lsc(&e.certs));
 
     /* A CAPF that "succeeds" without giving the right certificate: bounded. */
+    assert_int_equal(cert_store_delete_lsc(&e.certs), 0); /* back to the MIC */
     capf.calls = 0;
     capf.install_lsc = 0;
     assert_int_equal(run(&e, tree, &p), BOOT_FAILED);

@@ -252,7 +252,7 @@ static void check_certs(void)
     if (s == STORAGE_CORRUPT)
         CHECK(rc != 0 && !cert_store_has_lsc(&certs));
     if (cert_store_has_lsc(&certs))
-        CHECK(s == STORAGE_OK && certs.lsc.key_len > 0);
+        CHECK(s == STORAGE_OK && certs.lsc_key_len > 0);
     cert_store_describe(&certs, ignore_line, NULL);
     struct capf_keyspec ks;
     static uint8_t key[CAPF_KEY_DER_MAX];

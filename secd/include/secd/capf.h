@@ -22,7 +22,12 @@
 #define CAPF_PROTOCOL_ID 85
 #define CAPF_PROTOCOL_VERSION 3
 #define CAPF_HEADER_LEN 8u
-#define CAPF_MAX_BODY 8192u       /* a 4096-bit certificate and two signatures fit */
+/* The largest message either side sends carries one certificate and two
+ * signatures: the phone's auth response (certificate of at most 2048 bytes,
+ * what the phone can store, + 2 x CAPF_SIG_MAX + names: about 3.2 KB) or
+ * the server's store-certificate request. 4 KiB bounds the session's two
+ * message buffers (they live in the work area, firmware/scratch.h). */
+#define CAPF_MAX_BODY 4096u
 #define CAPF_MAX_MSG (CAPF_HEADER_LEN + CAPF_MAX_BODY)
 #define CAPF_DEVICE_NAME_MAX 32   /* "SEP" + 12 hex digits + NUL fits */
 #define CAPF_AUTH_STRING_MAX 16
