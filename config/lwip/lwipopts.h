@@ -27,15 +27,22 @@
  * peak 2, TCP_SEG peak 5, no allocation failure. Running short is not a
  * correctness problem (a frame without a pool pbuf is dropped and TCP or
  * TFTP retransmits; tcp_write's ERR_MEM makes tcp_lwip.c wait for ACKs),
- * only a slower exchange, so the limits below are the protocol bounds, not
- * the measured peaks. */
-/* lwIP heap: outgoing PBUF_RAM data, mostly TCP send buffers of two
- * connections (2 x TCP_SND_BUF = 5.7 KB) plus DHCP/DNS/TFTP requests. */
-#define MEM_SIZE (8 * 1024)
-/* Receive pool: the full receive window of two TCP connections (2 x 2
- * segments; received data stays in its pbufs until the TLS session takes
- * it), a TFTP block and one frame of LAN noise (ARP, DHCP). */
-#define PBUF_POOL_SIZE 6
+ * only a slower exchange. The RAM target (96 KiB for the whole phone)
+ * puts the limits between the measured peaks and the protocol bounds. */
+/* lwIP heap: outgoing PBUF_RAM data (TCP segments not yet acknowledged,
+ * DHCP/DNS/TFTP requests). 2.5 x the measured peak: one TLS record of at
+ * most 1 KiB in flight per connection (the sessions' transport buffers)
+ * and its retransmission fit; the protocol bound (2 x TCP_SND_BUF = 5.7 KB
+ * unacknowledged) is reached only when the peer stops acknowledging, and
+ * then tcp_write's ERR_MEM makes the sender wait. */
+#define MEM_SIZE (4 * 1024)
+/* Receive pool: the receive window of one TCP connection (2 segments;
+ * received data stays in its pbufs until the TLS session takes it), a
+ * TFTP block and one frame of LAN noise (ARP, DHCP); 2.5 x the measured
+ * peak. Two connections both filling their windows at once (TVS asked
+ * during the CAPF handshake is sequential, not that) would drop a frame
+ * and wait for TCP's retransmission. */
+#define PBUF_POOL_SIZE 5
 #define MEMP_NUM_PBUF 8          /* PBUF_REF/ROM: few, we copy */
 #define MEMP_NUM_UDP_PCB 4       /* DHCP, DNS, TFTP, one spare */
 #define MEMP_NUM_TCP_PCB 3       /* TVS + CAPF/HTTPS + one closing in TIME_WAIT */
