@@ -84,7 +84,9 @@
 /* --- debugging and statistics --------------------------------------- */
 /* 1 (with MEM_STATS, MEMP_STATS) makes the QEMU phone trace lwIP's
  * high-water marks at exit ("lwIP peaks: ..."), for sizing the above. */
+#ifndef LWIP_STATS /* -DLWIP_STATS=1 for a measuring build */
 #define LWIP_STATS 0
+#endif
 #define LWIP_DEBUG 0
 
 /* --- DHCP options 150/66: the phone's TFTP server ------------------- */
