@@ -150,13 +150,15 @@ static int read_staged_tl(void *ctx, uint32_t off, uint8_t *buf, size_t n)
     const struct boot *b = ctx;
     if (off > b->received || n > b->received - off)
         return -1;
-    return storage_read_at(b->ts->st, b->staged_off, off, buf, n) == STORAGE_OK ? 0 : -1;
+    return trust_store_read_at(b->ts, b->staged_off, off, buf, n);
 }
 
 /* Installs a downloaded CTL or ITL if the trust state allows it (B2). It
  * streamed through the signature hash into the staging area; secd walks
- * its records from there, one at a time, and an accepted list is copied
- * from staging into its own area (atomic replace). */
+ * its records from there, one at a time, through the trust store's one
+ * record buffer (the installed lists are walked through it too: secd never
+ * needs a record of each at once), and an accepted list is copied from
+ * staging into its own area (atomic replace). */
 static void take_trust_list(struct boot *b, enum secd_kind kind)
 {
     size_t len = b->received;
@@ -172,7 +174,7 @@ static void take_trust_list(struct boot *b, enum secd_kind kind)
         b->trust_list_failed = 1;
         return;
     }
-    struct secd_tl_source src = {b, read_staged_tl, b->ts->file_buf, sizeof b->ts->file_buf};
+    struct secd_tl_source src = {b, read_staged_tl, b->ts->buf, sizeof b->ts->buf};
     struct secd_decision d;
     enum secd_err e =
         secd_stream_finish_tl(&b->stream, &b->ts->trust, kind, &src, b->request, &d);

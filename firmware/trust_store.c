@@ -13,13 +13,48 @@ static const char *area_of(enum secd_kind kind)
     return kind == SECD_KIND_CTL ? TRUST_AREA_CTL : TRUST_AREA_ITL;
 }
 
+static enum storage_status read_into(struct trust_store *ts, uint32_t base, uint32_t off,
+                                     uint8_t *to, size_t n)
+{
+    if (to == ts->buf)
+        ts->held = (struct trust_buf_mark){0, 0, 0}; /* unknown until the read succeeds */
+    enum storage_status s = storage_read_at(ts->st, base, off, to, n);
+    if (s == STORAGE_OK && to == ts->buf)
+        ts->held = (struct trust_buf_mark){base, off, n};
+    return s;
+}
+
+int trust_store_read_at(struct trust_store *ts, uint32_t base, uint32_t off, uint8_t *to,
+                        size_t n)
+{
+    return read_into(ts, base, off, to, n) == STORAGE_OK ? 0 : -1;
+}
+
+int trust_store_buf_holds(const struct trust_store *ts, const uint8_t *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ts->buf;
+    return p != NULL && a >= lo && a - lo <= sizeof ts->buf && n <= sizeof ts->buf - (a - lo);
+}
+
+struct trust_buf_mark trust_store_buf_mark(const struct trust_store *ts)
+{
+    return ts->held;
+}
+
+int trust_store_buf_restore(struct trust_store *ts, const struct trust_buf_mark *m)
+{
+    if (m->n == 0 || (ts->held.n == m->n && ts->held.base == m->base && ts->held.off == m->off))
+        return 0;
+    return trust_store_read_at(ts, m->base, m->off, ts->buf, m->n);
+}
+
 /* secd's reader of an installed list: its bytes in flash. */
 static int read_slot(void *ctx, uint32_t off, uint8_t *buf, size_t n)
 {
     const struct trust_list_slot *s = ctx;
     if (off > s->len || n > s->len - off)
         return -1;
-    return storage_read_at(s->owner->st, s->data_off, off, buf, n) == STORAGE_OK ? 0 : -1;
+    return trust_store_read_at(s->owner, s->data_off, off, buf, n);
 }
 
 int trust_store_md5_at(struct trust_store *ts, uint32_t off, size_t len, uint8_t md5[16])
@@ -27,13 +62,13 @@ int trust_store_md5_at(struct trust_store *ts, uint32_t off, size_t len, uint8_t
     struct secd_md5_ctx c;
     secd_md5_begin(&c);
     int rc = 0;
-    for (size_t pos = 0; pos < len; pos += sizeof ts->file_buf) {
-        size_t n = len - pos < sizeof ts->file_buf ? len - pos : sizeof ts->file_buf;
-        if (storage_read_at(ts->st, off, (uint32_t)pos, ts->file_buf, n) != STORAGE_OK) {
+    for (size_t pos = 0; pos < len; pos += sizeof ts->buf) {
+        size_t n = len - pos < sizeof ts->buf ? len - pos : sizeof ts->buf;
+        if (trust_store_read_at(ts, off, (uint32_t)pos, ts->buf, n) != 0) {
             rc = -1;
             break;
         }
-        secd_md5_update(&c, ts->file_buf, n);
+        secd_md5_update(&c, ts->buf, n);
     }
     secd_md5_final(&c, md5);
     return rc;
@@ -51,15 +86,16 @@ static int load_slot(struct trust_store *ts, enum secd_kind kind)
         return 0;
     if (s->status != STORAGE_OK)
         return -1;
-    s->src = (struct secd_tl_source){s, read_slot, ts->rec_buf, sizeof ts->rec_buf};
+    s->src = (struct secd_tl_source){s, read_slot, ts->buf, sizeof ts->buf};
+    /* One buffer for the header and the records: secd reads the header
+     * back into it after the walk. */
     if (s->len > TRUST_LIST_MAX ||
-        secd_tl_load_source(&s->tl, &s->src, s->len, ts->file_buf, sizeof ts->file_buf) !=
-            SECD_OK) {
+        secd_tl_load_source(&s->tl, &s->src, s->len, ts->buf, sizeof ts->buf) != SECD_OK) {
         s->status = STORAGE_CORRUPT; /* stored bytes no longer parse */
         return -1;
     }
-    /* The header's byte views point into file_buf, which is reused: keep
-     * the signer name, drop the views. */
+    /* The header's byte views point into buf, which is reused: keep the
+     * signer name, drop the views. */
     size_t n = s->tl.hdr.signer_name.len;
     if (n >= sizeof s->signer)
         n = sizeof s->signer - 1;
@@ -132,11 +168,11 @@ static enum storage_status copy_area(struct trust_store *ts, const char *to, uin
 {
     struct storage_writer w;
     enum storage_status s = storage_write_begin(&w, ts->st, to);
-    for (size_t pos = 0; s == STORAGE_OK && pos < len; pos += sizeof ts->file_buf) {
-        size_t n = len - pos < sizeof ts->file_buf ? len - pos : sizeof ts->file_buf;
-        s = storage_read_at(ts->st, from_off, (uint32_t)pos, ts->file_buf, n);
+    for (size_t pos = 0; s == STORAGE_OK && pos < len; pos += sizeof ts->buf) {
+        size_t n = len - pos < sizeof ts->buf ? len - pos : sizeof ts->buf;
+        s = read_into(ts, from_off, (uint32_t)pos, ts->buf, n);
         if (s == STORAGE_OK)
-            s = storage_write_chunk(&w, ts->file_buf, n);
+            s = storage_write_chunk(&w, ts->buf, n);
     }
     return s == STORAGE_OK ? storage_write_commit(&w) : s;
 }

@@ -26,12 +26,20 @@
  * name `show trustlist` prints. secd reads a record at a time through
  * `src` into the store's record buffer when it walks the list. */
 #define TRUST_SIGNER_MAX 246u /* `show trustlist` prints at most 245 characters of it */
+struct trust_store;
+/* The bytes last read into the store's record buffer (n == 0: none). */
+struct trust_buf_mark {
+    uint32_t base; /* flash data offset of the area */
+    uint32_t off;  /* offset inside it */
+    size_t n;
+};
+
 struct trust_list_slot {
     size_t len;
     uint32_t data_off; /* flash offset of the newest copy's bytes */
     struct secd_tl tl;
     struct secd_tl_source src;
-    const struct trust_store *owner;
+    struct trust_store *owner;
     uint8_t md5[16];
     char signer[TRUST_SIGNER_MAX];
     int present;
@@ -42,14 +50,28 @@ struct trust_store {
     const struct storage *st;
     struct trust_list_slot ctl, itl;
     struct secd_trust trust; /* what secd decides with */
-    /* One record of an installed list at a time (CTL and ITL are never
-     * walked at once). */
-    uint8_t rec_buf[SECD_TL_BUF_SIZE];
-    /* One record of a list being checked (boot.c's staged download, while
-     * the installed lists are walked through rec_buf), a header while a
-     * list loads, copy chunks while a list installs. */
-    uint8_t file_buf[SECD_TL_BUF_SIZE];
+    /* The one trust-list buffer of the image: one record of an installed
+     * list (CTL and ITL are never walked at once) or of a downloaded list
+     * being checked (boot.c's staged download: secd looks up its own
+     * record only after the installed lists were walked), a header while a
+     * list loads (read back after its records were walked), copy chunks
+     * while a list installs, MD5 chunks. */
+    uint8_t buf[SECD_TL_BUF_SIZE];
+    struct trust_buf_mark held; /* what buf holds: the last read into it */
 };
+
+/* Reads n bytes at offset `off` of the bytes at flash data offset `base`
+ * into `to`. Every read of list bytes into ts->buf goes through here, so
+ * that the store knows what buf holds. Returns 0, or -1 on a read error. */
+int trust_store_read_at(struct trust_store *ts, uint32_t base, uint32_t off, uint8_t *to,
+                        size_t n);
+/* Does [p, p + n) lie in the record buffer? */
+int trust_store_buf_holds(const struct trust_store *ts, const uint8_t *p, size_t n);
+/* What the record buffer holds now, and reading it back after something
+ * else borrowed the buffer (the TVS pin rule's walk while a downloaded
+ * list's own record is in it): 0, or -1 on a read error. */
+struct trust_buf_mark trust_store_buf_mark(const struct trust_store *ts);
+int trust_store_buf_restore(struct trust_store *ts, const struct trust_buf_mark *m);
 
 /* Loads both lists from storage (at boot). Returns 0, or -1 when the store
  * is corrupt (trust.corrupt set; each slot's status tells why). */
@@ -64,7 +86,7 @@ enum secd_err trust_store_install(struct trust_store *ts, enum secd_kind kind,
  * area with the atomic writer. Same results as trust_store_install. */
 enum secd_err trust_store_install_staged(struct trust_store *ts, enum secd_kind kind,
                                          uint32_t from_off, size_t len);
-/* MD5 of len bytes at flash data offset `off` (read through ts->file_buf).
+/* MD5 of len bytes at flash data offset `off` (read through ts->buf).
  * Returns 0, or -1 on a read error. */
 int trust_store_md5_at(struct trust_store *ts, uint32_t off, size_t len, uint8_t md5[16]);
 /* Manual erase (B7): which = "ctl", "itl" or "all". Returns 0 or -1. */

@@ -159,6 +159,13 @@ static enum secd_tls_verdict tvs_pin_rule(void *ctx, const uint8_t *der, size_t 
         NOT(MOD, "findByIssuerAndSerialAndRoleInTL: Searching TL from ITL file");
         m = t->corrupt ? 0 : find_in_tl(t->itl, SECD_ROLE_TVS, der, len);
     }
+    /* The walk borrowed the trust store's one record buffer: put back the
+     * record whose certificate the request carries (hook_vouch). */
+    if (tc->pin_keep && trust_store_buf_restore(tc->ts, &tc->pin_kept) != 0) {
+        ERR(MOD, "EROR:tvs_cert_vfy: the certificate to ask about could not be read back from "
+                 "flash, <%s>", tc->pin_host);
+        return SECD_TLS_REJECT;
+    }
     if (m == 2) {
         NOT(MOD, "verifyCertWithHashFromTL: cert hash and hash in TL MATCH");
         NOT(MOD, "tvs_cert_vfy: TVS cert verified with hash from TL, <%s>", tc->pin_host);
@@ -407,7 +414,13 @@ static int hook_vouch(void *ctx, const struct secd_header *signer, const uint8_t
         return 0;
     }
     struct tvs_decision d;
+    /* A downloaded list's own record, read into the trust store's record
+     * buffer: the TVS server's authentication walks the installed lists
+     * through that buffer (tvs_pin_rule), then the certificate is sent. */
+    tc->pin_keep = trust_store_buf_holds(tc->ts, cert, cert_len);
+    tc->pin_kept = trust_store_buf_mark(tc->ts);
     tvs_client_check(tc, cert, cert_len, NULL, roles, what, &d);
+    tc->pin_keep = 0;
     if (d.verdict != TVS_TRUSTED)
         return 0;
     /* Verify with the key of the certificate TVS vouched for, never with a

@@ -92,7 +92,7 @@ struct cert_store;
 struct tvs_client {
     const struct tvs_net *net;
     const struct cert_store *certs; /* TLS client certificate: LSC, else MIC (NULL: none) */
-    const struct trust_store *ts;
+    struct trust_store *ts; /* its record buffer may need reading back (pin rule) */
     const struct storage *st;
     char device_name[SECD_TVS_MAX_DEVICE_NAME + 1]; /* CP-<model>-SEP<MAC> */
     struct config_server servers[CONFIG_MAX_SERVERS];
@@ -112,6 +112,11 @@ struct tvs_client {
     /* during a request: the server being authenticated */
     const char *pin_host;
     int pin_refused;
+    /* the hook's certificate lies in the trust store's record buffer (a
+     * downloaded list's own record): the pin rule reads it back after its
+     * walk of the installed lists */
+    int pin_keep;
+    struct trust_buf_mark pin_kept;
 };
 
 /* mac: 12 hex digits; model e.g. "8845". st may be NULL (no persistence). */

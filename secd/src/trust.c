@@ -11,9 +11,18 @@ static int role_in(const struct secd_record *r, uint64_t roles)
     return r->has_role && r->role < 64 && (roles & SECD_ROLE_BIT(r->role)) != 0;
 }
 
+/* Is a record the list's signer's own entry? 1, 0, or -1 when the signer
+ * could not be compared (a source's read failed). */
+typedef int (*signer_match_fn)(const struct secd_record *r, const void *signer);
+
+static int header_names(const struct secd_record *r, const void *h)
+{
+    return secd_record_matches_signer(r, h);
+}
+
 /* Rollback ITL (B5): every record is either without a function or the
- * signer's own SAST entry. */
-static int is_rollback(const struct secd_tl *tl)
+ * signer's own SAST entry. Returns 1, 0, or -1 (is_signer failed). */
+static int rollback_walk(const struct secd_tl *tl, signer_match_fn is_signer, const void *signer)
 {
     struct secd_tl_iter it;
     struct secd_record r;
@@ -23,11 +32,58 @@ static int is_rollback(const struct secd_tl *tl)
         n++;
         if (!r.has_role)
             continue;
-        if (r.role == SECD_ROLE_SAST && secd_record_matches_signer(&r, &tl->hdr))
-            continue;
+        if (r.role == SECD_ROLE_SAST) {
+            int m = is_signer(&r, signer);
+            if (m < 0)
+                return -1;
+            if (m)
+                continue;
+        }
         return 0;
     }
     return n > 0;
+}
+
+/* For a list whose header views are valid while its records are walked
+ * (in memory, or a streamed file's header kept by secd_stream). */
+static int is_rollback(const struct secd_tl *tl)
+{
+    return rollback_walk(tl, header_names, &tl->hdr) == 1;
+}
+
+/* The signer of a source-backed list while its records are walked through
+ * the buffer that held its header (one buffer for the whole list): the
+ * serial copied (at most 64 bytes, header.c), the issuer name compared
+ * where it lies in the list, a piece at a time. */
+struct signer_ref {
+    const struct secd_tl_source *src;
+    uint32_t issuer_off;
+    size_t issuer_len;
+    uint8_t serial[64];
+    size_t serial_len;
+};
+
+static int ref_names(const struct secd_record *r, const void *ref)
+{
+    const struct signer_ref *s = ref;
+    /* secd_record_matches_signer() on everything but the issuer's bytes:
+     * the record's own issuer stands in for them, compared below. */
+    struct secd_header h;
+    memset(&h, 0, sizeof h);
+    h.serial.p = s->serial;
+    h.serial.len = s->serial_len;
+    h.issuer_name = r->issuer;
+    if (r->issuer.len != s->issuer_len || !secd_record_matches_signer(r, &h))
+        return 0;
+    uint8_t piece[64];
+    for (size_t pos = 0; pos < s->issuer_len; pos += sizeof piece) {
+        size_t n = s->issuer_len - pos < sizeof piece ? s->issuer_len - pos : sizeof piece;
+        if (s->src->read(s->src->ctx, (uint32_t)(s->issuer_off + pos), piece, n) != 0)
+            return -1;
+        if (memcmp(piece, r->issuer.p + pos, n) != 0)
+            return 0;
+    }
+    return 1;
 }
 
 enum secd_err secd_tl_load(struct secd_tl *tl, const uint8_t *data, size_t len)
@@ -83,16 +139,37 @@ enum secd_err secd_tl_load_source(struct secd_tl *tl, const struct secd_tl_sourc
         return SECD_ERR_HEADER_LENGTH_EXCEEDS_FILE;
     if (header_len > 10 && src->read(src->ctx, 10, hdr_buf + 10, header_len - 10) != 0)
         return SECD_ERR_CRYPTO;
-    enum secd_err e = secd_parse_header(hdr_buf, header_len < 10 ? 10 : header_len, &tl->hdr);
+    size_t hdr_read = header_len < 10 ? 10 : header_len;
+    enum secd_err e = secd_parse_header(hdr_buf, hdr_read, &tl->hdr);
     if (e != SECD_OK)
         return e;
     tl->len = len;
     tl->src = src;
+    /* hdr_buf may be src->buf: the records are compared with the signer
+     * through signer_ref, never through the header's views. */
+    struct signer_ref signer;
+    memset(&signer, 0, sizeof signer);
+    signer.src = src;
+    if (tl->hdr.issuer_name.p) {
+        signer.issuer_off = (uint32_t)(tl->hdr.issuer_name.p - hdr_buf);
+        signer.issuer_len = tl->hdr.issuer_name.len;
+    }
+    if (tl->hdr.serial.len <= sizeof signer.serial && tl->hdr.serial.p) {
+        memcpy(signer.serial, tl->hdr.serial.p, tl->hdr.serial.len);
+        signer.serial_len = tl->hdr.serial.len;
+    }
     size_t count;
     e = tl_records_check(tl, &count);
     if (e != SECD_OK)
         return e;
-    tl->rollback = is_rollback(tl);
+    int rollback = rollback_walk(tl, ref_names, &signer);
+    if (rollback < 0)
+        return SECD_ERR_CRYPTO;
+    tl->rollback = rollback;
+    /* The walk reused the header's buffer: read the header back, so that
+     * its views hold again on return. */
+    if (hdr_buf == src->buf && src->read(src->ctx, 0, hdr_buf, hdr_read) != 0)
+        return SECD_ERR_CRYPTO;
     return SECD_OK;
 }
 
@@ -195,15 +272,16 @@ static enum secd_err check_trust_list_signer(const struct secd_trust *t, enum se
                                              size_t dlen, enum secd_anchor *anchor)
 {
     /* `own` points into the file's buffer (its source's for a streamed
-     * file), the installed lists are walked through theirs. */
+     * file). That may be the buffer the installed lists are walked through
+     * (one record buffer on a board): it is looked up only when nothing
+     * else is walked until it has been used. */
     struct secd_record own;
-    int has_own = own_sast_record(file, h, &own);
     int blind = kind == SECD_KIND_CTL ? t->ctl == NULL : secd_trust_is_blind(t);
     if (blind) {
         /* First use: the file authenticates itself through its signer's
          * SAST record; that signer becomes the anchor. */
         *anchor = SECD_ANCHOR_FIRST_USE;
-        if (!has_own)
+        if (!own_sast_record(file, h, &own))
             return SECD_ERR_SIGNER_NOT_TRUSTED;
         return secd_verify_with_record(h, digest, dlen, &own);
     }
@@ -221,6 +299,9 @@ static enum secd_err check_trust_list_signer(const struct secd_trust *t, enum se
     if (e != SECD_ERR_SIGNER_NOT_TRUSTED)
         return e;
     *anchor = SECD_ANCHOR_TVS;
+    /* The installed lists have been walked: now the file's own record. The
+     * hook gets its certificate in place (secd_tvs_hook). */
+    int has_own = own_sast_record(file, h, &own);
     return verify_via_tvs(t, SAST_ROLE | FILE_ROLES, h, has_own ? &own : NULL, digest, dlen);
 }
 

@@ -168,6 +168,80 @@ static void test_too_large_keeps_old(void **state)
     env_free(&e);
 }
 
+/* One record buffer for a list's header and records: every interop list
+ * loads from flash with the header facts, rollback flag and signer it has
+ * in memory (the rollback ITL's records are compared with a 99-byte
+ * issuer name read back in pieces). */
+static void test_one_buffer_loads_like_memory(void **state)
+{
+    (void)state;
+    static const char *const lists[] = {
+        "tlv/attacker-spoof/ITLFile.tlv", "tlv/attacker/ITLFile.tlv",
+        "tlv/empty-crafted/ITLFile.tlv",  "tlv/regen-callmanager/ITLFile.tlv",
+        "tlv/regen-tvs/ITLFile.tlv",      "tlv/rollback/ITLFile.tlv",
+        "tlv/sha1/CTLFile.tlv",           "tlv/sha1/ITLSEP001E7A4C11A1.tlv",
+        "tlv/sha512/ITLFile.tlv",         "tlv/sha512/CTLSEP001E7A4C11A1.tlv",
+    };
+    int rollbacks = 0;
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        struct env e;
+        env_init(&e);
+        struct vec v = vec_read(lists[i]);
+        struct secd_tl mem;
+        if (secd_tl_load(&mem, v.p, v.len) != SECD_OK) { /* not a list the store keeps */
+            vec_free(&v);
+            env_free(&e);
+            continue;
+        }
+        assert_int_equal(trust_store_install(e.ts, SECD_KIND_ITL, v.p, v.len), SECD_OK);
+        struct trust_store *ts = reboot(&e);
+        assert_true(ts->itl.present);
+        const struct secd_header *h = &ts->itl.tl.hdr;
+        assert_int_equal(ts->itl.tl.rollback, mem.rollback);
+        assert_int_equal(h->header_len, mem.hdr.header_len);
+        assert_int_equal(h->has_timestamp, mem.hdr.has_timestamp);
+        assert_int_equal(h->timestamp, mem.hdr.timestamp);
+        assert_int_equal(strlen(ts->itl.signer), mem.hdr.signer_name.len);
+        assert_memory_equal(ts->itl.signer, mem.hdr.signer_name.p, mem.hdr.signer_name.len);
+        rollbacks += mem.rollback;
+        vec_free(&v);
+        env_free(&e);
+    }
+    assert_int_equal(rollbacks, 1);
+}
+
+/* What the record buffer held is read back after a walk borrowed it (the
+ * TVS pin rule while a downloaded list's own record is in it). */
+static void test_buffer_read_back_after_walk(void **state)
+{
+    (void)state;
+    struct env e;
+    env_init(&e);
+    struct vec itl = vec_read("tlv/sha1/ITLFile.tlv"), ctl = vec_read("tlv/sha1/CTLFile.tlv");
+    assert_int_equal(trust_store_install(e.ts, SECD_KIND_ITL, itl.p, itl.len), SECD_OK);
+    assert_int_equal(trust_store_install(e.ts, SECD_KIND_CTL, ctl.p, ctl.len), SECD_OK);
+    struct trust_store *ts = e.ts;
+    size_t n = itl.len - 300 < 1000 ? itl.len - 300 : 1000;
+    assert_int_equal(trust_store_read_at(ts, ts->itl.data_off, 300, ts->buf, n), 0);
+    assert_true(trust_store_buf_holds(ts, ts->buf + 10, n - 10));
+    assert_false(trust_store_buf_holds(ts, ts->buf + 10, sizeof ts->buf));
+    assert_false(trust_store_buf_holds(ts, itl.p, 16));
+    struct trust_buf_mark m = trust_store_buf_mark(ts);
+    struct secd_tl_iter it;
+    struct secd_record r;
+    size_t records = 0;
+    secd_tl_records_begin(&it, ts->trust.ctl);
+    while (secd_tl_records_next(&it, &r) == SECD_OK && r.length)
+        records++;
+    assert_true(records > 0);
+    assert_true(memcmp(ts->buf, itl.p + 300, n) != 0); /* the walk overwrote it */
+    assert_int_equal(trust_store_buf_restore(ts, &m), 0);
+    assert_memory_equal(ts->buf, itl.p + 300, n);
+    vec_free(&itl);
+    vec_free(&ctl);
+    env_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +249,8 @@ int main(void)
         cmocka_unit_test(test_power_cut_during_install),
         cmocka_unit_test(test_damaged_list_is_corrupt_not_none),
         cmocka_unit_test(test_too_large_keeps_old),
+        cmocka_unit_test(test_one_buffer_loads_like_memory),
+        cmocka_unit_test(test_buffer_read_back_after_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,7 +134,12 @@ size_t secd_sig_ctx_size(void);
  * returns 0 (-1: storage error). `buf` holds the one record (or header)
  * being looked at; views in a returned struct secd_record point into it and
  * stay valid until the next record is read through the same source.
- * Records and headers larger than `cap` are refused (SECD_ERR_TOO_LARGE). */
+ * Records and headers larger than `cap` are refused (SECD_ERR_TOO_LARGE).
+ * Several sources may share one buffer (a board's installed CTL and ITL and
+ * a downloaded list being checked): secd never needs two records, or a
+ * header and a record, in it at once. read() may also be asked for a few
+ * bytes into a buffer of secd's own (a signer's issuer name compared piece
+ * by piece). */
 #define SECD_TL_BUF_SIZE 4096u /* one record or header; real ones are under 2 KiB */
 struct secd_tl_source {
     void *ctx;
@@ -156,9 +161,11 @@ struct secd_tl {
 /* Parses a trust list (header + records); does not check the signature. */
 enum secd_err secd_tl_load(struct secd_tl *tl, const uint8_t *data, size_t len);
 /* The same for a list of `len` bytes read through `src`. The header is
- * read into hdr_buf (hdr_cap bytes, not src->buf: records are walked while
- * the header is compared with them); `tl->hdr`'s views point into hdr_buf
- * until the caller reuses it. */
+ * read into hdr_buf (hdr_cap bytes; it may be src->buf: the records are
+ * compared with the header's signer through a copy of its serial and its
+ * issuer name read back, and the header is read back into hdr_buf after
+ * the walk); on SECD_OK `tl->hdr`'s views point into hdr_buf until the
+ * caller reuses it (a walk through src does when hdr_buf is src->buf). */
 enum secd_err secd_tl_load_source(struct secd_tl *tl, const struct secd_tl_source *src,
                                   size_t len, uint8_t *hdr_buf, size_t hdr_cap);
 /* Record walk over either kind of list (the one walk secd itself uses). */
@@ -189,7 +196,11 @@ const char *secd_anchor_name(enum secd_anchor a);
  * a signer. `cert` is the signer's certificate when the file itself carries
  * it (a new trust list's SAST record), else NULL. Returns 1 when TVS vouches
  * for the certificate with one of `roles` (SECD_ROLE_BIT mask), 0 otherwise.
- * On 1 it may return the public key (PKCS#1 or SPKI DER) to verify with. */
+ * On 1 it may return the public key (PKCS#1 or SPKI DER) to verify with.
+ * For a streamed trust list `cert` lies in its source's buffer: a hook that
+ * reads records through a source sharing that buffer (e.g. walks the
+ * installed lists to authenticate TVS) must read it back before it uses
+ * `cert` again. */
 struct secd_tvs_hook {
     void *ctx;
     int (*vouch)(void *ctx, const struct secd_header *signer, const uint8_t *cert, size_t cert_len,
@@ -281,7 +292,8 @@ enum secd_err secd_stream_finish(struct secd_stream *s, const struct secd_trust 
  * (its bytes were stored elsewhere, e.g. flash staging, and are read back
  * through `staged`, one record at a time): the same verdict as
  * secd_check_file() on the whole file, without holding it in RAM. The
- * header must have fit the stream (SECD_STREAM_HEADER_MAX) and staged->cap. */
+ * header must have fit the stream (SECD_STREAM_HEADER_MAX) and staged->cap.
+ * `staged` may share its buffer with the installed lists' sources. */
 enum secd_err secd_stream_finish_tl(struct secd_stream *s, const struct secd_trust *t,
                                     enum secd_kind kind, const struct secd_tl_source *staged,
                                     const char *requested, struct secd_decision *d);
