@@ -17,7 +17,9 @@ assertions. Usage: run_phone.py --elf ELF --run DIR [--fresh] [--once]
 [--loss P]."""
 import argparse
 import hashlib
+import os
 import sys
+import termios
 import threading
 from pathlib import Path
 
@@ -99,7 +101,7 @@ def main():
                 stale.unlink()
     provision_mic(phone.flash, (run / "keys" / "mic.pem").read_text())
 
-    servers = []
+    servers, tty = [], None
     try:
         tftp = TcmServer(root, ("--loss", a.loss))
         servers.append(tftp)
@@ -137,18 +139,52 @@ def main():
             con.send("quit")
         else:
             print("\nrun-phone: the console is yours (help; quit or Ctrl-D ends)", flush=True)
-            forward = threading.Thread(target=forward_stdin, args=(con,), daemon=True)
+            keys = sys.stdin.isatty()
+            if keys:
+                tty = keystrokes_mode(sys.stdin.fileno())
+            con.send("")  # a fresh prompt
+            forward = threading.Thread(target=forward_keys if keys else forward_lines,
+                                       args=(con,), daemon=True)
             forward.start()
         rc = con.proc.wait()
         con._reader.join(5)
         print("\nrun-phone: QEMU exit status %d" % rc)
         return rc
     finally:
+        if tty:
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, tty)
         for s in servers:
             s.stop()
 
 
-def forward_stdin(con):
+def keystrokes_mode(fd):
+    """The terminal hands over each key unechoed, as on a serial console:
+    the phone echoes and edits the line (one echo, its backspace). Ctrl-C
+    still interrupts. Returns the settings to restore."""
+    saved = termios.tcgetattr(fd)
+    keys = termios.tcgetattr(fd)
+    keys[3] &= ~(termios.ECHO | termios.ICANON)
+    keys[6][termios.VMIN], keys[6][termios.VTIME] = 1, 0
+    termios.tcsetattr(fd, termios.TCSADRAIN, keys)
+    return saved
+
+
+def forward_keys(con):
+    """Keystrokes to UART0; Ctrl-D (or the end of input) types `quit`."""
+    while True:
+        data = os.read(sys.stdin.fileno(), 64)
+        end = data.find(b"\x04")
+        try:
+            if end >= 0 or not data:
+                con.send_bytes(data[:max(end, 0)] + b"\nquit\n")
+                return
+            con.send_bytes(data)
+        except (BrokenPipeError, ValueError):
+            return
+
+
+def forward_lines(con):
+    """Input that is not a terminal (a pipe, a file): line by line."""
     for line in sys.stdin:
         try:
             con.send(line.rstrip("\n"))

@@ -19,6 +19,7 @@ mode with user networking, so the tests assert on the trace, never on
 exact times.
 """
 import base64
+import codecs
 import hashlib
 import os
 import re
@@ -211,7 +212,9 @@ class QemuConsole:
     """QEMU with UART0 on a pipe written line by line."""
 
     def __init__(self, argv, cwd, timeout, echo=False):
-        """echo: also print every line as it arrives (the main job's terminal)."""
+        """echo: also copy the serial output to stdout as it arrives, partial
+        lines included (the main job's terminal: the prompt and the
+        phone's echo of what is typed show at once)."""
         self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.timeout, self.start, self.out, self.run = timeout, time.monotonic(), [], None
@@ -221,16 +224,28 @@ class QemuConsole:
         self._reader.start()
 
     def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode(errors="replace").rstrip("\r\n")
+        fd, pending = self.proc.stdout.fileno(), b""
+        shown = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        while True:
+            chunk = os.read(fd, 4096)
             if self.echo:
-                print(line, flush=True)
+                sys.stdout.write(shown.decode(chunk, final=not chunk))
+                sys.stdout.flush()
+            pending += chunk
+            *lines, pending = pending.split(b"\n") if chunk else [pending, b""]
             with self._cond:
-                self.out.append(line)
+                self.out.extend(raw.decode(errors="replace").rstrip("\r") for raw in lines
+                                if chunk or raw)
                 self._cond.notify_all()
+            if not chunk:
+                return
 
     def send(self, line):
-        self.proc.stdin.write((line + "\n").encode())
+        self.send_bytes((line + "\n").encode())
+
+    def send_bytes(self, data):
+        """Raw bytes to UART0 (keystrokes)."""
+        self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
     def wait_for(self, pattern, timeout=None, start=0):
