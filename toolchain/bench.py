@@ -86,7 +86,8 @@ def run_scenarios(source, qemu, elf, workdir):
            str(tests / "test_phone_tls.py") + "::test_figures_tls",
            str(tests / "test_phone_tls.py") + "::test_pregen_in_slices_console_answers",
            str(tests / "test_phone_enc.py")
-           + "::test_encrypted_config_same_ram_peak_at_download_limit"]
+           + "::test_encrypted_config_same_ram_peak_at_download_limit",
+           str(tests / "test_main_job.py")]
     p = subprocess.run(cmd, cwd=str(tests), env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=1800, check=False)
     out = p.stdout.decode("utf-8", "replace")
@@ -116,6 +117,8 @@ def parse_scenarios(out):
     grab("capf_ram", r"CAPF TLS session: heap high-water (\d+) bytes, stack peak (\d+) bytes "
                      r"\(static data\+bss (\d+) bytes\)", int)
     grab("boot_ram", r"heap high-water (\d+) bytes, stack peak (\d+) bytes$", int)
+    grab("main_ram", r"RAM of the main job's first run .*?: heap high-water (\d+) bytes, "
+                     r"stack peak (\d+) bytes, whole run", int)
     grab("static", r"static RAM \(data\+bss\): (\d+) bytes", int)
     grab("ctl_ms", r"virtual time first CTL request -> signed config verified: ([\d.]+) ms "
                    r"\(-icount shift=3; the real phone")
@@ -246,6 +249,9 @@ def table(b, fp, sc, sc_error):
         peaks.append(("CAPF TLS session", heap, stack))
     for name, size, heap, stack in sc.get("enc_ram", []):
         peaks.append(("encrypted config (%s)" % name, heap, stack))
+    if "main_ram" in sc:
+        heap, stack = sc["main_ram"]
+        peaks.append(("main job (CAPF generating RSA-2048 in the session)", heap, stack))
     for name, heap, stack in peaks:
         add("heap high-water / stack peak: %s" % name, "%d B / %d B" % (heap, stack))
     if peaks:
