@@ -590,13 +590,16 @@ static void https_probe(struct tvs_client *tc, void *conn, struct secd_tls *t, c
 
 static const struct console_command tvs_commands[];
 
-/* The HTTPS server's session of a console command: one for all of them
- * (they run one at a time), apart from the TVS client's own session that
- * the decision opens while this one waits. */
+/* The HTTPS server's session of a console command, apart from the TVS
+ * client's own session that the decision opens while this one waits. */
 struct secd_tls *tvs_console_https_session(void)
 {
-    static struct secd_tls t;
-    return &t;
+    return calloc(1, sizeof(struct secd_tls));
+}
+
+void tvs_console_https_session_free(struct secd_tls *t)
+{
+    free(t);
 }
 
 static enum console_result cmd_verify_https(struct console *c, int argc, char **argv)
@@ -611,9 +614,15 @@ static enum console_result cmd_verify_https(struct console *c, int argc, char **
     }
     NOT(MOD, "clpSetupSsl: Trying to connect to IPV4, IP: %s, Port : %u", host, (unsigned)port);
     struct secd_tls *const t = tvs_console_https_session();
+    if (!t) {
+        ERR(MOD, "EROR:clpSetupSsl: no memory for a TLS session to %s:%u", host, (unsigned)port);
+        console_print("verify https %s:%u: out of memory", host, (unsigned)port);
+        return CONSOLE_CONTINUE;
+    }
     enum tvs_net_result r = TVS_NET_OK;
     void *conn = tc->net->connect(tc->net->ctx, host, port, TVS_CONNECT_TIMEOUT_MS, &r);
     if (!conn) {
+        tvs_console_https_session_free(t);
         ERR(MOD, "EROR:clpSetupSsl: TCP connect to %s:%u failed: %s", host, (unsigned)port,
             tvs_net_result_str(r));
         console_print("verify https %s:%u: connection failed: %s", host, (unsigned)port,
@@ -654,6 +663,7 @@ static enum console_result cmd_verify_https(struct console *c, int argc, char **
     }
     tc->net->close(conn, t);
     secd_tls_free(t);
+    tvs_console_https_session_free(t);
     return CONSOLE_CONTINUE;
 }
 

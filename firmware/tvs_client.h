@@ -129,8 +129,11 @@ void tvs_client_set_servers(struct tvs_client *tc, const struct phone_config *cf
  * the reference server does not). */
 void tvs_client_set_certs(struct tvs_client *tc, const struct cert_store *cs);
 /* The session for an HTTPS server a console command talks to (`verify
- * https`, the QEMU board's `bench https`): one, statically allocated. */
+ * https`, the QEMU board's `bench https`): on the heap for the command
+ * only (no RAM held between commands); NULL when out of memory. Give it
+ * back with tvs_console_https_session_free after secd_tls_free. */
 struct secd_tls *tvs_console_https_session(void);
+void tvs_console_https_session_free(struct secd_tls *t);
 /* The hook for trust_store_set_tvs(). */
 const struct secd_tvs_hook *tvs_client_hook(struct tvs_client *tc);
 

@@ -210,14 +210,19 @@ static enum console_result cmd_bench_https(struct console *c, int argc, char **a
         console_print("usage: bench https HOST[:PORT]");
         return CONSOLE_CONTINUE;
     }
+    struct secd_tls *const t = tvs_console_https_session(); /* as `verify https` */
+    if (!t) {
+        console_print("bench https %s: out of memory", argv[0]);
+        return CONSOLE_CONTINUE;
+    }
     const struct tvs_net *net = &sec.net.net;
     enum tvs_net_result r = TVS_NET_OK;
     void *conn = net->connect(net->ctx, argv[0], port, TVS_CONNECT_TIMEOUT_MS, &r);
     if (!conn) {
         console_print("bench https %s: %s", argv[0], tvs_net_result_str(r));
+        tvs_console_https_session_free(t);
         return CONSOLE_CONTINUE;
     }
-    struct secd_tls *const t = tvs_console_https_session(); /* shared with `verify https` */
     struct secd_tls_config cfg = {.verify = defer_rule, .sni = argv[0]};
     size_t len = 0;
     const uint8_t *leaf = NULL;
@@ -233,6 +238,7 @@ static enum console_result cmd_bench_https(struct console *c, int argc, char **a
     }
     net->close(conn, t);
     secd_tls_free(t);
+    tvs_console_https_session_free(t);
     return CONSOLE_CONTINUE;
 }
 

@@ -38,11 +38,11 @@
 #define MEM_SIZE (4 * 1024)
 /* Receive pool: the receive window of one TCP connection (2 segments;
  * received data stays in its pbufs until the TLS session takes it), a
- * TFTP block and one frame of LAN noise (ARP, DHCP); 2.5 x the measured
+ * TFTP block and one frame of LAN noise (ARP, DHCP): 2 x the measured
  * peak. Two connections both filling their windows at once (TVS asked
  * during the CAPF handshake is sequential, not that) would drop a frame
  * and wait for TCP's retransmission. */
-#define PBUF_POOL_SIZE 5
+#define PBUF_POOL_SIZE 4
 #define MEMP_NUM_PBUF 8          /* PBUF_REF/ROM: few, we copy */
 #define MEMP_NUM_UDP_PCB 4       /* DHCP, DNS, TFTP, one spare */
 #define MEMP_NUM_TCP_PCB 3       /* TVS + CAPF/HTTPS + one closing in TIME_WAIT */
