@@ -318,6 +318,43 @@ static int take_pregen(struct capf_client *c, const struct capf_keyspec *ks)
     return 0;
 }
 
+/* An RSA key inside the session: the pre-generation's sliced generator
+ * (the one under way when it makes this size, its work kept; else a new
+ * one), stepped to the end here with the network polled between two
+ * slices, so that lwIP's timers, ARP and TCP acknowledgements go on
+ * during the seconds to a minute the prime search takes (one
+ * wc_MakeRsaKey call would stop them all). *slices gets the count. */
+static enum capf_err generate_rsa_sliced(struct capf_client *c, const struct capf_keyspec *ks,
+                                         unsigned *slices, int *continued)
+{
+    struct capf_pregen *pg = &c->pregen;
+    if (pg->gen && pg->gen->bits != ks->bits)
+        capf_client_pregen_abort(c); /* another size: its work cannot serve */
+    *continued = pg->gen != NULL;
+    if (!pg->gen) {
+        pg->gen = XMALLOC(sizeof *pg->gen, NULL, DYNAMIC_TYPE_RSA);
+        if (!pg->gen || capf_rsagen_init(pg->gen, ks->bits) != 0) {
+            capf_client_pregen_abort(c);
+            return CAPF_ERR_CRYPTO;
+        }
+    }
+    enum capf_rsagen_result r;
+    for (*slices = 1; (r = capf_rsagen_step(pg->gen)) == CAPF_RSAGEN_MORE; ++*slices) {
+        if (c->net->poll)
+            c->net->poll(c->net->ctx);
+    }
+    int ok = r == CAPF_RSAGEN_DONE &&
+             capf_rsagen_key(pg->gen, c->live->key, sizeof c->live->key, &c->new_key_len,
+                             c->live->spki, sizeof c->live->spki, &c->new_spki_len) == 0;
+    capf_client_pregen_abort(c); /* wipes the generator; idle work makes the next key */
+    return ok ? CAPF_OK : CAPF_ERR_CRYPTO;
+}
+
+static int rsagen_makes(const struct capf_keyspec *ks)
+{
+    return ks->type == CAPF_KEY_RSA && (ks->bits == 1024 || ks->bits == 2048);
+}
+
 static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
 {
     snprintf(c->status.key, sizeof c->status.key, "%s", capf_keyspec_str(ks));
@@ -337,15 +374,26 @@ static void on_generate(struct capf_client *c, const struct capf_keyspec *ks)
     NOT("CAPF", "key generate request %s: generating (request in progress sent)",
         capf_keyspec_str(ks));
     uint32_t t0 = hal_monotonic_ms();
-    enum capf_err e = capf_key_generate(ks, c->live->key, sizeof c->live->key, &c->new_key_len,
-                                        c->live->spki, sizeof c->live->spki, &c->new_spki_len);
+    unsigned slices = 0;
+    int continued = 0;
+    enum capf_err e =
+        rsagen_makes(ks)
+            ? generate_rsa_sliced(c, ks, &slices, &continued)
+            : capf_key_generate(ks, c->live->key, sizeof c->live->key, &c->new_key_len,
+                                c->live->spki, sizeof c->live->spki, &c->new_spki_len);
     c->status.keygen_ms = hal_monotonic_ms() - t0;
     if (e != CAPF_OK) {
         ERR("CAPF", "key generation %s failed: %s", capf_keyspec_str(ks), capf_err_str(e));
         capf_session_key_ready(&c->live->session, NULL, 0);
         return;
     }
-    NOT("CAPF", "generated %s key in %u ms", capf_keyspec_str(ks), (unsigned)c->status.keygen_ms);
+    if (slices)
+        NOT("CAPF", "generated %s key in %u ms, %u slices with the network polled between them%s",
+            capf_keyspec_str(ks), (unsigned)c->status.keygen_ms, slices,
+            continued ? " (continuing the pre-generation under way)" : "");
+    else
+        NOT("CAPF", "generated %s key in %u ms", capf_keyspec_str(ks),
+            (unsigned)c->status.keygen_ms);
     capf_session_key_ready(&c->live->session, c->live->spki, c->new_spki_len);
 }
 

@@ -63,6 +63,10 @@ struct tvs_net {
                                 size_t *got, uint32_t timeout_ms);
     /* Sends close_notify (best effort) and closes. */
     void (*close)(void *conn, struct secd_tls *t);
+    /* Runs the board's network stack once without waiting (received
+     * frames, timers), for long local work such as an RSA key generation
+     * in a CAPF session; NULL where the OS does that (sockets). */
+    void (*poll)(void *ctx);
 };
 
 /* Which step of CTL -> ITL -> cache -> TVS decided. */

@@ -342,6 +342,7 @@ const struct tvs_net *tcp_posix_net_init(struct tcp_posix_net *n)
     memset(n, 0, sizeof *n);
     for (size_t i = 0; i < TCP_POSIX_NET_CONNS; i++)
         n->conn[i].tcp.fd = -1;
-    n->net = (struct tvs_net){n, net_connect, net_handshake, net_write, net_read, net_close};
+    n->net = (struct tvs_net){n, net_connect, net_handshake, net_write, net_read, net_close,
+                              NULL /* the kernel runs TCP/IP */};
     return &n->net;
 }

@@ -356,9 +356,10 @@ static void service_network(struct phone *p)
 
 /* One wait round of a blocking TLS call (tcp_lwip.h): sleep until an
  * interrupt, then let lwIP handle frames and timers. */
-static void service_wait(void *ctx)
+static void service_wait(void *ctx, int may_sleep)
 {
-    idle();
+    if (may_sleep)
+        idle();
     service_network(ctx);
 }
 

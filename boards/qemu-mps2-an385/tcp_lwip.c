@@ -24,7 +24,13 @@ static int expired(uint32_t deadline)
 static void wait_round(struct tcp_lwip_net *n)
 {
     n->waits++;
-    n->service(n->service_ctx);
+    n->service(n->service_ctx, 1);
+}
+
+static void net_poll(void *ctx)
+{
+    struct tcp_lwip_net *n = ctx;
+    n->service(n->service_ctx, 0);
 }
 
 /* --- lwIP callbacks (run from the NIC poll / timers) -------------------- */
@@ -349,6 +355,7 @@ const struct tvs_net *tcp_lwip_net_init(struct tcp_lwip_net *n, tcp_lwip_service
         n->conn[i].owner = n;
     n->service = service;
     n->service_ctx = service_ctx;
-    n->net = (struct tvs_net){n, net_connect, net_handshake, net_write, net_read, net_close};
+    n->net = (struct tvs_net){n,        net_connect, net_handshake, net_write,
+                              net_read, net_close,   net_poll};
     return &n->net;
 }

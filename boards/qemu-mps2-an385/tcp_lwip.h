@@ -49,8 +49,9 @@ struct tcp_lwip_conn {
     int dns_found;
 };
 
-/* One round of the main loop's network work (NIC, lwIP timers, WFI). */
-typedef void (*tcp_lwip_service_fn)(void *ctx);
+/* One round of the main loop's network work (NIC, lwIP timers); may_sleep:
+ * first wait for an interrupt (WFI), as a wait round does. */
+typedef void (*tcp_lwip_service_fn)(void *ctx, int may_sleep);
 
 struct tcp_lwip_net {
     struct tcp_lwip_conn conn[TCP_LWIP_CONNS];
@@ -60,7 +61,8 @@ struct tcp_lwip_net {
     struct tvs_net net;
 };
 
-/* Sets up the interface; service() is called in every wait round. */
+/* Sets up the interface; service() is called in every wait round (may
+ * sleep) and by the interface's poll (may not). */
 const struct tvs_net *tcp_lwip_net_init(struct tcp_lwip_net *n, tcp_lwip_service_fn service,
                                         void *service_ctx);
 

@@ -64,7 +64,7 @@ static void net_close(void *conn, struct secd_tls *t)
 }
 
 static const struct tvs_net unreachable_net = {NULL,      net_connect, net_handshake,
-                                               net_write, net_read,    net_close};
+                                               net_write, net_read,    net_close,     NULL};
 
 static struct phone_image img;
 static uint8_t *pristine; /* the populated flash, restored before every input */

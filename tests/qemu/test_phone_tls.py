@@ -322,6 +322,34 @@ def test_pregen_in_slices_console_answers(phone, server, keys, daemons, tmp_path
     assert 0 < window < 250000  # 2 M instructions at 8 ns
 
 
+def test_session_continues_the_pregen_under_way(phone, server, keys, daemons, tmp_path):
+    """A key generate request for the size the pre-generation is making,
+    while it runs: the session takes that generation over (its slices so
+    far are kept) and finishes it in slices with lwIP polled between them;
+    the next key is pre-generated after the session. `capf start` is typed
+    as soon as the generation starts: a whole RSA-2048 key is at least 16
+    Miller-Rabin rounds (over 0.3 G instructions), the session reaches its
+    key generate request in a small fraction of that."""
+    provision_mic(phone.flash, (keys / "mic.pem").read_text())
+    rsa = capfd(daemons, keys, tmp_path, "--op", "install", "--auth", 0)
+    with phone.console(server, extra=["--pregen"], timeout=600) as con:
+        con.wait_for(r"^pre-generating the next RSA-2048 key in slices")
+        con.send("capf start " + rsa.guest_addr)
+        con.wait_for(r"^session ended: ")
+        con.wait_for(r"^pre-generated the next RSA-2048 key in \d+ ms$", timeout=600)
+        con.send("quit")
+    run = con.run
+    run.expect(r"^key generate request RSA-2048: generating \(request in progress sent\)$",
+               module="CAPF")
+    made = run.expect(r"^generated RSA-2048 key in \d+ ms, (\d+) slices with the network polled "
+                      r"between them \(continuing the pre-generation under way\)$", module="CAPF")
+    assert int(made[1]) > 1
+    run.expect(r"^session ended: LSC installed$", module="CAPF")
+    # the generation the session finished is not stored as the next key:
+    # a new one starts after the session
+    assert run.out.count("pre-generating the next RSA-2048 key in slices") == 2
+
+
 def test_cert_hash_mismatch_enrols_lsc_then_decrypts(phone, server, tree, cluster, keys,
                                                       daemons, tmp_path):
     """B6 with B8 on the M3: the partial config's certHash names no
@@ -337,6 +365,11 @@ def test_cert_hash_mismatch_enrols_lsc_then_decrypts(phone, server, tree, cluste
     run = phone.boot(server, timeout=300)
 
     run.expect(r"^certHash (cannot match|does not match).*: starting CAPF \(round 1 of 2\)$")
+    # The RSA-2048 key is made inside the session in bounded slices with
+    # lwIP polled between them, not in one call that stops the network.
+    made = run.expect(r"^generated RSA-2048 key in \d+ ms, (\d+) slices with the network "
+                      r"polled between them$", module="CAPF")
+    assert int(made[1]) > 1
     run.expect(r"^session ended: LSC installed$", module="CAPF")
     run.expect(r"^CAPF enrolment done: requesting the config again$")
     assert run.rc != 0  # the server still serves the partial config for nobody
