@@ -63,6 +63,7 @@ struct phone {
     uint32_t dhcp_start_ms;
     int status;
     int busy;                    /* idle work pending: do not sleep */
+    int boot_waits_capf;         /* the boot stopped for the CAPF authentication string */
     char line[256];              /* interactive line editing */
     size_t line_len;
 };
@@ -149,6 +150,7 @@ static void end_boot(struct phone *p, int accepted, const char *why)
     else
         ERR("SECD", "boot failed: %s", why);
     p->status = accepted ? 0 : PHONE_EXIT_NOT_ACCEPTED;
+    p->boot_waits_capf = !accepted && p->boot.waiting_auth_string;
     p->phase = p->args.once ? PHASE_EXIT : PHASE_CONSOLE;
     if (p->phase == PHASE_CONSOLE && p->args.interactive)
         console_print("console ready (help lists the commands, quit ends QEMU)");
@@ -319,6 +321,14 @@ static void step_console(struct phone *p)
             load_trust(p);
             phone_secure_reload(&p->st);
             start_boot(p);
+        } else if (p->boot_waits_capf && phone_secure_enrolment_resumed() >= 0) {
+            /* The typed string let the CAPF session finish (B6): ask for
+             * the config again, as the user expects (as the POSIX board). */
+            p->boot_waits_capf = 0;
+            if (phone_secure_enrolment_resumed() == 1) {
+                NOT("SECD", "CAPF enrolment done: requesting the config again");
+                start_boot(p);
+            }
         }
     }
 }

@@ -76,12 +76,20 @@ void phone_secure_init(struct trust_store *ts, const struct storage *st,
 void phone_secure_boot_params(struct boot_params *bp)
 {
     /* certHash names no certificate the phone has: enrol through CAPF
-     * (B6). An authentication-string wait ends the boot; after `capf
-     * auth-string DIGITS` completes the session, `reboot` asks again. */
+     * (B6). An authentication-string wait ends the boot; once `capf
+     * auth-string DIGITS` lets the session install the LSC, the phone asks
+     * for the config again by itself (phone.c). */
     bp->enroll = capf_client_enroll;
     bp->enroll_ctx = &sec.capf;
     bp->certs = &sec.certs; /* B8: the LSC if installed, else the MIC */
     (void)cert_store_in_use(&sec.certs, "CONFIG");
+}
+
+int phone_secure_enrolment_resumed(void)
+{
+    if (sec.capf.waiting_auth_string)
+        return -1;
+    return sec.capf.status.outcome == CAPF_OUT_INSTALLED;
 }
 
 void phone_secure_boot_done(const struct phone_config *cfg, int accepted)

@@ -32,6 +32,10 @@ void phone_secure_init(struct trust_store *ts, const struct storage *st,
                        tcp_lwip_service_fn service, void *service_ctx);
 /* The certificate in use (LSC, else MIC) for the boot flow. */
 void phone_secure_boot_params(struct boot_params *bp);
+/* A boot that stopped for the CAPF authentication string: 1 once the
+ * string let the session install the LSC (ask for the config again), -1
+ * while the session still waits for it, 0 when it ended otherwise. */
+int phone_secure_enrolment_resumed(void);
 /* After a boot: TVS takes the accepted config's servers. */
 void phone_secure_boot_done(const struct phone_config *cfg, int accepted);
 /* Reloads the LSC (console reboot). */

@@ -322,6 +322,31 @@ def test_pregen_in_slices_console_answers(phone, server, keys, daemons, tmp_path
     assert 0 < window < 250000  # 2 M instructions at 8 ns
 
 
+def test_auth_string_wait_then_the_boot_resumes(phone, server, tree, cluster, keys, daemons,
+                                                tmp_path):
+    """B6 by authentication string on the M3: the boot's enrolment stops
+    and says what to type; `capf auth-string DIGITS` finishes the session
+    (LSC installed) and the phone asks for the config again by itself, as
+    the POSIX board does."""
+    provision_mic(phone.flash, (keys / "mic.pem").read_text())
+    capf = capfd(daemons, keys, tmp_path, "--op", "install", "--auth", 1, "--password",
+                 "20261124", "--key-type", "ec", "--curve", 0)
+    partial = files.build_partial_config("", capf=[("10.0.2.2", capf.port)])
+    tree.put(SGN, files.build_sgn(cluster["callmanager"], partial, SGN))
+    with phone.console(server, timeout=300) as con:
+        con.wait_for(r"CAPF waits for the authentication string: type 'capf auth-string DIGITS'")
+        con.send("capf auth-string 20261124")
+        again, _ = con.wait_for(r"^CAPF enrolment done: requesting the config again$")
+        con.wait_for(r"^tlRequestFile: Request CTLSEP", start=again)
+        con.wait_for(r"^boot failed: ", start=again)  # the server still serves the partial config
+        con.send("quit")
+    run = con.run
+    run.expect(r"^session ended: LSC installed$", module="CAPF")
+    assert (tmp_path / "capf" / "issued.der").exists()
+    text = capf.text()
+    assert "password='20261124'" in text, text
+
+
 def test_session_continues_the_pregen_under_way(phone, server, keys, daemons, tmp_path):
     """A key generate request for the size the pre-generation is making,
     while it runs: the session takes that generation over (its slices so
