@@ -115,18 +115,24 @@ class PhoneRun:
     def expect_error(self, pattern):
         return self.expect(pattern, level="ERR")
 
-    def requested(self):
-        """Files the phone asked for, from its own TFTP trace, in order."""
-        return [m[1] for m in (re.search(r"^\[\d+\]:Requesting (\S+) from ", t.msg)
-                               for t in self.trace if t.module == "TFTP") if m]
+    # How a download starts in the trace of each transport: `[n]:Requesting
+    # FILE from ...` (TFTP), `[n]:HTTP GET /FILE from ...` (HTTP).
+    REQUEST_RE = {"TFTP": r"^\[(\d+)\]:Requesting (\S+) from ",
+                  "HTTP": r"^\[(\d+)\]:HTTP GET /(\S+) from "}
 
-    def received(self):
-        """{file: bytes} from the `Requesting`/`Finished --> rcvd N` pairs."""
+    def requested(self, module="TFTP"):
+        """Files the phone asked for, from its own TFTP (or HTTP) trace, in order."""
+        return [m[2] for m in (re.search(self.REQUEST_RE[module], t.msg)
+                               for t in self.trace if t.module == module) if m]
+
+    def received(self, module="TFTP"):
+        """{file: bytes} from the `Requesting`/`Finished --> rcvd N` pairs
+        (with module="HTTP": `HTTP GET /FILE`/`Finished --> rcvd N`)."""
         names, got = {}, {}
         for t in self.trace:
-            if t.module != "TFTP":
+            if t.module != module:
                 continue
-            m = re.search(r"^\[(\d+)\]:Requesting (\S+) from ", t.msg)
+            m = re.search(self.REQUEST_RE[module], t.msg)
             if m:
                 names[m[1]] = m[2]
             m = re.search(r"^\[(\d+)\]:Finished --> rcvd (\d+) bytes$", t.msg)

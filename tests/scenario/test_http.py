@@ -55,22 +55,11 @@ def http(port):
 def http_received(run):
     """{file: bytes} from the phone's HTTP trace (`[n]:HTTP GET /X` ...
     `[n]:Finished --> rcvd N bytes`)."""
-    names, got = {}, {}
-    for t in run.trace:
-        if t.module != "HTTP":
-            continue
-        m = re.search(r"^\[(\d+)\]:HTTP GET /(\S+) from ", t.msg)
-        if m:
-            names[m[1]] = m[2]
-        m = re.search(r"^\[(\d+)\]:Finished --> rcvd (\d+) bytes$", t.msg)
-        if m:
-            got[names[m[1]]] = int(m[2])
-    return got
+    return run.received("HTTP")
 
 
 def http_requested(run):
-    return [m[1] for m in (re.search(r"^\[\d+\]:HTTP GET /(\S+) from ", t.msg)
-                           for t in run.trace if t.module == "HTTP") if m]
+    return run.requested("HTTP")
 
 
 def assert_installed_from(phone, tree, run):
