@@ -6,13 +6,14 @@ Every test boots the phone against the tcm TFTP server first (CTL + ITL
 installed, the MIC given with --mic), then runs `capf start HOST:PORT` on
 the console against its own capfd on a free port."""
 import hashlib
+import itertools
 import re
 from pathlib import Path
 
 import pytest
 
 from conftest import MAC, _keys_of
-from tcm.process import Daemon
+from tcm.process import Daemon, stopped_at_end
 
 DEVICE = "SEP" + MAC
 
@@ -36,16 +37,9 @@ class Capfd(Daemon):
 @pytest.fixture
 def capfd(cluster_dir, tmp_path):
     """Factory: capfd(*args) starts a CAPF server; all stopped at teardown."""
-    servers = []
-
-    def start(*args):
-        s = Capfd(_keys_of(cluster_dir), tmp_path / ("capf%d" % len(servers)), *args)
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        s.stop()
+    n = itertools.count()
+    yield from stopped_at_end(
+        lambda *args: Capfd(_keys_of(cluster_dir), tmp_path / ("capf%d" % next(n)), *args))
 
 
 @pytest.fixture
