@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MAC, _keys_of
+from tcm import console
 from tcm.process import Daemon, stopped_at_end
 
 DEVICE = "SEP" + MAC
@@ -49,19 +50,7 @@ def mic(cluster_dir):
 
 def show_cert(run):
     """`show cert` output: {"in_use": .., "MIC": {..}, "LSC": {..}}."""
-    out, cur = {}, None
-    for line in run.console:
-        m = re.match(r"^certificate in use: (\S+)", line)
-        if m:
-            out, cur = {"in_use": m[1]}, None
-            continue
-        m = re.match(r"^(MIC|LSC): (installed|not installed)", line)
-        if m:
-            cur = out.setdefault(m[1], {"installed": m[2] == "installed"})
-            continue
-        m = re.match(r"^  (subject|issuer|serial|not before|not after|MD5|SHA-1): (.*)$", line)
-        if m and cur is not None:
-            cur[m[1]] = m[2]
+    out = console.show_cert(run.console)
     assert "in_use" in out, "no `show cert` output in:\n" + run.stdout
     return out
 
