@@ -22,6 +22,7 @@ from phone_qemu import TCM_DIR, Daemon, Qemu, TcmServer, Tree, build_tree  # noq
 
 sys.path.insert(0, str(TCM_DIR))
 from tcm import pki  # noqa: E402
+from tcm.process import stopped_at_end  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -58,16 +59,7 @@ def cluster(keys):
 def daemons():
     """Factory: daemons(module, *args) starts a tcm server (tcm.tvsd,
     tcm.capfd); all are stopped at teardown."""
-    started = []
-
-    def start(module, *args):
-        d = Daemon(module, *args)
-        started.append(d)
-        return d
-
-    yield start
-    for d in started:
-        d.stop()
+    yield from stopped_at_end(Daemon)
 
 
 @pytest.fixture
@@ -77,16 +69,8 @@ def tree(built_tree, tmp_path):
 
 @pytest.fixture
 def tcm():
-    servers = []
-
-    def start(root, *args):
-        s = TcmServer(root, args)
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        s.stop()
+    """Factory: tcm(root, *serve_args) starts a server; all are stopped at teardown."""
+    yield from stopped_at_end(lambda root, *args: TcmServer(root, args))
 
 
 @pytest.fixture

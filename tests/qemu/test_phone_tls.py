@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 
 from phone_qemu import ITL_PHONE, MAC, MIC_REGION_OFFSET, SGN, image_sizes, provision_mic
-from tcm import files  # on sys.path through conftest.py
+from tcm import console, files  # on sys.path through conftest.py
 
 CNF = "SEP%s.cnf.xml" % MAC
 REGEN = "callmanager_regen"
@@ -141,17 +141,7 @@ def capfd(daemons, keys, tmp_path, *args):
 
 def show_cert(run):
     """`show cert`: {"in_use": "LSC"|"MIC"|..., "MIC": {...}, "LSC": {...}}."""
-    out, cur = {}, None
-    for line in run.console:
-        m = re.match(r"^certificate in use: (\S+)", line)
-        if m:
-            out, cur = {"in_use": m[1]}, None
-        m = re.match(r"^(MIC|LSC): (installed|not installed)", line)
-        if m:
-            cur = out.setdefault(m[1], {"installed": m[2] == "installed"})
-        m = re.match(r"^  (subject|issuer|MD5): (.*)$", line)
-        if m and cur is not None:
-            cur[m[1]] = m[2]
+    out = console.show_cert(run.console)
     assert "in_use" in out, "no `show cert` output in:\n" + run.out
     return out
 

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -31,7 +32,7 @@ TCM_DIR = Path(os.environ.get("SECD_TCM_DIR") or HERE.parent / "tcm").resolve()
 sys.path.insert(0, str(TCM_DIR))
 
 from tcm import parse, pki, tree  # noqa: E402
-from tcm.process import Daemon  # noqa: E402
+from tcm.process import Daemon, stopped_at_end  # noqa: E402
 
 MAC = pki.DEFAULT_MAC
 OTHER_MAC = pki.DEFAULT_OTHER_MAC
@@ -47,6 +48,16 @@ TRACE_RE = re.compile(r"^(\d+): (NOT|WRN|ERR|DBG) (\d\d:\d\d:\d\d\.\d{6}) ([A-Za
 
 def md5(data):
     return hashlib.md5(data).hexdigest()
+
+
+def closed_port(kind=socket.SOCK_STREAM):
+    """A loopback port nobody listens on: a TCP connect is refused, a UDP
+    datagram gets ICMP port unreachable."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def timestamp_of(data):
@@ -115,18 +126,24 @@ class PhoneRun:
     def expect_error(self, pattern):
         return self.expect(pattern, level="ERR")
 
-    def requested(self):
-        """Files the phone asked for, from its own TFTP trace, in order."""
-        return [m[1] for m in (re.search(r"^\[\d+\]:Requesting (\S+) from ", t.msg)
-                               for t in self.trace if t.module == "TFTP") if m]
+    # How a download starts in the trace of each transport: `[n]:Requesting
+    # FILE from ...` (TFTP), `[n]:HTTP GET /FILE from ...` (HTTP).
+    REQUEST_RE = {"TFTP": r"^\[(\d+)\]:Requesting (\S+) from ",
+                  "HTTP": r"^\[(\d+)\]:HTTP GET /(\S+) from "}
 
-    def received(self):
-        """{file: bytes} from the `Requesting`/`Finished --> rcvd N` pairs."""
+    def requested(self, module="TFTP"):
+        """Files the phone asked for, from its own TFTP (or HTTP) trace, in order."""
+        return [m[2] for m in (re.search(self.REQUEST_RE[module], t.msg)
+                               for t in self.trace if t.module == module) if m]
+
+    def received(self, module="TFTP"):
+        """{file: bytes} from the `Requesting`/`Finished --> rcvd N` pairs
+        (with module="HTTP": `HTTP GET /FILE`/`Finished --> rcvd N`)."""
         names, got = {}, {}
         for t in self.trace:
-            if t.module != "TFTP":
+            if t.module != module:
                 continue
-            m = re.search(r"^\[(\d+)\]:Requesting (\S+) from ", t.msg)
+            m = re.search(self.REQUEST_RE[module], t.msg)
             if m:
                 names[m[1]] = m[2]
             m = re.search(r"^\[(\d+)\]:Finished --> rcvd (\d+) bytes$", t.msg)
@@ -390,16 +407,7 @@ def encrypted_tree(encrypted_cluster_dir, cluster_dir, tmp_path):
 @pytest.fixture
 def tcm():
     """Factory: tcm(root, *serve_args) starts a server; all are stopped at teardown."""
-    servers = []
-
-    def start(root, *args):
-        s = TcmServer(root, args)
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        s.stop()
+    yield from stopped_at_end(lambda root, *args: TcmServer(root, args))
 
 
 @pytest.fixture

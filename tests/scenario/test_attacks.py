@@ -9,8 +9,8 @@ marked @pytest.mark.attack and listed in toolchain/test.sh's summary."""
 import pytest
 from tcm import files
 
-from conftest import CNF, CTL_PHONE, ITL_PHONE, SGN, md5, timestamp_of
-from test_tvs import closed_port, serve_config
+from conftest import CNF, CTL_PHONE, ITL_PHONE, SGN, closed_port, md5, timestamp_of
+from test_tvs import serve_config
 
 REPLAY = r"EROR:%s %s is a replay: header timestamp %s older than the installed %s's %d "
 

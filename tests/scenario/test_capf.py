@@ -6,13 +6,15 @@ Every test boots the phone against the tcm TFTP server first (CTL + ITL
 installed, the MIC given with --mic), then runs `capf start HOST:PORT` on
 the console against its own capfd on a free port."""
 import hashlib
+import itertools
 import re
 from pathlib import Path
 
 import pytest
 
 from conftest import MAC, _keys_of
-from tcm.process import Daemon
+from tcm import console
+from tcm.process import Daemon, stopped_at_end
 
 DEVICE = "SEP" + MAC
 
@@ -36,16 +38,9 @@ class Capfd(Daemon):
 @pytest.fixture
 def capfd(cluster_dir, tmp_path):
     """Factory: capfd(*args) starts a CAPF server; all stopped at teardown."""
-    servers = []
-
-    def start(*args):
-        s = Capfd(_keys_of(cluster_dir), tmp_path / ("capf%d" % len(servers)), *args)
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        s.stop()
+    n = itertools.count()
+    yield from stopped_at_end(
+        lambda *args: Capfd(_keys_of(cluster_dir), tmp_path / ("capf%d" % next(n)), *args))
 
 
 @pytest.fixture
@@ -55,19 +50,7 @@ def mic(cluster_dir):
 
 def show_cert(run):
     """`show cert` output: {"in_use": .., "MIC": {..}, "LSC": {..}}."""
-    out, cur = {}, None
-    for line in run.console:
-        m = re.match(r"^certificate in use: (\S+)", line)
-        if m:
-            out, cur = {"in_use": m[1]}, None
-            continue
-        m = re.match(r"^(MIC|LSC): (installed|not installed)", line)
-        if m:
-            cur = out.setdefault(m[1], {"installed": m[2] == "installed"})
-            continue
-        m = re.match(r"^  (subject|issuer|serial|not before|not after|MD5|SHA-1): (.*)$", line)
-        if m and cur is not None:
-            cur[m[1]] = m[2]
+    out = console.show_cert(run.console)
     assert "in_use" in out, "no `show cert` output in:\n" + run.stdout
     return out
 

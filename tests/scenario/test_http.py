@@ -12,10 +12,11 @@ import threading
 
 import pytest
 
-from conftest import CTL_PHONE, ITL_PHONE, MAX_SIZE, SGN, TCM_DIR
+from conftest import CTL_PHONE, ITL_PHONE, MAX_SIZE, SGN, TCM_DIR, closed_port
 
 sys.path.insert(0, str(TCM_DIR))
 from tcm.httpd import HttpFaults, HttpServer  # noqa: E402
+from tcm.process import stopped_at_end  # noqa: E402
 
 FILES = (CTL_PHONE, ITL_PHONE, SGN)
 
@@ -23,24 +24,8 @@ FILES = (CTL_PHONE, ITL_PHONE, SGN)
 @pytest.fixture
 def httpd():
     """Factory: httpd(root, **faults) starts an HTTP server; all stop at teardown."""
-    servers = []
-
-    def start(root, **faults):
-        s = HttpServer(root, faults=HttpFaults(**faults)).start()
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        s.stop()
-
-
-def closed_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    yield from stopped_at_end(lambda root, **faults:
+                              HttpServer(root, faults=HttpFaults(**faults)).start())
 
 
 def no_tftp():
@@ -55,22 +40,11 @@ def http(port):
 def http_received(run):
     """{file: bytes} from the phone's HTTP trace (`[n]:HTTP GET /X` ...
     `[n]:Finished --> rcvd N bytes`)."""
-    names, got = {}, {}
-    for t in run.trace:
-        if t.module != "HTTP":
-            continue
-        m = re.search(r"^\[(\d+)\]:HTTP GET /(\S+) from ", t.msg)
-        if m:
-            names[m[1]] = m[2]
-        m = re.search(r"^\[(\d+)\]:Finished --> rcvd (\d+) bytes$", t.msg)
-        if m:
-            got[names[m[1]]] = int(m[2])
-    return got
+    return run.received("HTTP")
 
 
 def http_requested(run):
-    return [m[1] for m in (re.search(r"^\[\d+\]:HTTP GET /(\S+) from ", t.msg)
-                           for t in run.trace if t.module == "HTTP") if m]
+    return run.requested("HTTP")
 
 
 def assert_installed_from(phone, tree, run):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import CTL_PHONE, ITL_PHONE, SGN
+from conftest import CTL_PHONE, ITL_PHONE, SGN, closed_port
 
 
 @pytest.mark.fault("tftp-random-loss-dup-reorder")
@@ -31,16 +31,8 @@ def test_boot_completes_with_loss_duplication_reordering(phone, tcm, tftp_tree, 
     assert (tl["CTL"], tl["ITL"]) == (tftp_tree.md5(CTL_PHONE), tftp_tree.md5(ITL_PHONE))
 
 
-def _closed_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_server_unreachable_fails_cleanly(phone):
-    run = phone.boot("127.0.0.1:%d" % _closed_port(), timeout=20)
+    run = phone.boot("127.0.0.1:%d" % closed_port(socket.SOCK_DGRAM), timeout=20)
 
     assert run.rc == 1, run.stdout
     assert run.elapsed < 5, run.elapsed
@@ -49,7 +41,7 @@ def test_server_unreachable_fails_cleanly(phone):
     run.expect_error(r"^boot failed: TFTP download of %s failed: server unreachable$" % CTL_PHONE)
     assert run.requested() == [CTL_PHONE]
     # Nothing was installed (the flash holds only the boot counter).
-    tl = phone.show_trustlist("127.0.0.1:%d" % _closed_port())
+    tl = phone.show_trustlist("127.0.0.1:%d" % closed_port(socket.SOCK_DGRAM))
     assert tl["state"] == "NONE", tl
     assert tl["CTL_status"] == tl["ITL_status"] == "not installed", tl
 

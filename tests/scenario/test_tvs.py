@@ -11,9 +11,9 @@ import time
 
 import pytest
 from tcm import files
-from tcm.process import Daemon
+from tcm.process import Daemon, stopped_at_end
 
-from conftest import CNF, ITL_PHONE, SGN, _keys_of
+from conftest import CNF, ITL_PHONE, SGN, _keys_of, closed_port
 
 REGEN = "callmanager_regen"
 
@@ -31,26 +31,7 @@ class Tvsd(Daemon):
 @pytest.fixture
 def tvsd(cluster_dir):
     """Factory: tvsd(*args) starts a TVS (or --https) server; all stopped at teardown."""
-    servers = []
-
-    def start(*args):
-        s = Tvsd(_keys_of(cluster_dir), *args)
-        servers.append(s)
-        return s
-
-    yield start
-    for s in servers:
-        s.stop()
-
-
-def closed_port():
-    """A loopback port nobody listens on (TCP connect is refused)."""
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    yield from stopped_at_end(lambda *args: Tvsd(_keys_of(cluster_dir), *args))
 
 
 def serve_config(tree, cluster, tvs_ports, signer="callmanager"):

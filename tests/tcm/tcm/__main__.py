@@ -2,14 +2,12 @@
 
 Run from tests/tcm (or with PYTHONPATH=tests/tcm)."""
 import argparse
-import json
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from . import files, parse, pki, tftpc, tftpd, tree
 from .out import say
+from .serving import serve_until_signal
 
 
 def _hostport(text):
@@ -60,21 +58,10 @@ def _faults(a):
 
 
 def cmd_serve(a):
-    def log(line):
-        say(line)
-
     server = tftpd.TftpServer(a.root, port=a.port, faults=_faults(a),
                               timeout=a.timeout, retries=a.retries,
-                              max_blksize=a.max_blksize, log=log if a.verbose else None)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    server.start()
-    say("listening on 127.0.0.1:%d" % server.port)
-    done.wait()
-    server.stop()
-    say("counters: %s" % json.dumps(server.stats(), sort_keys=True))
-    return 0
+                              max_blksize=a.max_blksize, log=say if a.verbose else None)
+    return serve_until_signal(server, "%s:%d" % (tftpd.BIND_ADDR, server.port))
 
 
 def cmd_get(a):

@@ -44,11 +44,8 @@ ready, one line per event with -v, "counters: {json}" when stopped.
 import argparse
 import datetime
 import hashlib
-import json
 import os
-import signal
 import socket
-import ssl
 import struct
 import sys
 import threading
@@ -61,8 +58,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from .out import say
+from .serving import (BIND_ADDR, Counters, TlsServer, parse_elements, read_exact,
+                      serve_until_signal, server_context, tlv)
 
-BIND_ADDR = "127.0.0.1"
 PROTOCOL_ID, VERSION = 85, 3
 (AUTH_REQ, AUTH_RESP, KEYGEN_REQ, KEYGEN_RESP) = (1, 2, 3, 4)
 (STORE_REQ, STORE_RESP, FETCH_REQ, FETCH_RESP, DELETE_REQ, DELETE_RESP) = range(9, 15)
@@ -74,10 +72,6 @@ MAX_BODY = 8192
 FAULTS = ("end-7", "end-9", "retry-later", "close-mid", "garbage", "oversized", "wrong-key",
           "stall", "stall-mid", "reset", "reset-mid", "close-in-message", "bad-der")
 OPS = ("install", "fetch", "delete", "none")
-
-
-def tlv(tag, value):
-    return struct.pack(">BH", tag, len(value)) + value
 
 
 def message(cmd, session, *elements):
@@ -96,28 +90,6 @@ def parse_cert_element(value):
     if inner != len(value) - 3:
         raise ValueError("certificate element length mismatch")
     return value[4], value[5:]
-
-
-def parse_elements(body):
-    out, pos = {}, 0
-    while pos < len(body):
-        tag, length = struct.unpack_from(">BH", body, pos)
-        pos += 3
-        if length > len(body) - pos:
-            raise ValueError("element overruns the body")
-        out[tag] = body[pos:pos + length]
-        pos += length
-    return out
-
-
-def read_exact(conn, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
 
 
 def read_message(conn):
@@ -152,21 +124,7 @@ def verify_signed_data(cert, data, sig, sha512):
         return False
 
 
-class Counters:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._c = {}
-
-    def add(self, name, n=1):
-        with self._lock:
-            self._c[name] = self._c.get(name, 0) + n
-
-    def snapshot(self):
-        with self._lock:
-            return dict(self._c)
-
-
-class Server:
+class Server(TlsServer):
     def __init__(self, keys, cert="capf", port=0, op="install", auth=2, password=None,
                  device=None, key_type="rsa", key_size=2048, curve=0, fault=None, slow=0.0,
                  out=None, log=None):
@@ -174,13 +132,9 @@ class Server:
         self.capf_cert = x509.load_pem_x509_certificate((self.keys / (cert + ".crt")).read_bytes())
         self.capf_key = serialization.load_pem_private_key(
             (self.keys / (cert + ".key")).read_bytes(), None)
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.minimum_version = self.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-        self.ctx.load_cert_chain(str(self.keys / (cert + ".crt")), str(self.keys / (cert + ".key")))
-        self.ctx.verify_mode = ssl.CERT_OPTIONAL
-        for ca in (cert, "mfg_ca"):
-            if (self.keys / (ca + ".crt")).exists():
-                self.ctx.load_verify_locations(str(self.keys / (ca + ".crt")))
+        # TLS 1.2; a client certificate is asked for (optional): the LSC
+        # this CAPF issued or the MIC
+        self.ctx = server_context(keys, cert, client_cas=(cert, "mfg_ca"))
         if fault is not None and fault not in FAULTS:
             raise ValueError("unknown fault %r" % fault)
         self.op, self.auth, self.password, self.device = op, auth, password, device
@@ -188,50 +142,17 @@ class Server:
         self.fault, self.slow, self.log = fault, slow, log
         self.out = Path(out) if out else None
         self.counters = Counters()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((BIND_ADDR, port))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        super().__init__(port, 8)
 
-    def _say(self, line):
-        if self.log:
-            self.log(line)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        self._thread.join(5)
-
-    def _accept_loop(self):
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+    def _accepted(self, conn, peer):
+        threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, raw):
         self.counters.add("connections")
         raw.settimeout(30)
-        try:
-            conn = self.ctx.wrap_socket(raw, server_side=True)
-        except (ssl.SSLError, OSError) as e:
-            self.counters.add("handshake_failures")
-            self._say("handshake failed: %s" % e)
-            raw.close()
+        conn = self._handshake(raw)
+        if conn is None:
             return
-        self.counters.add("handshakes")
         peer = conn.getpeercert(binary_form=True)
         if peer:
             subject = x509.load_der_x509_certificate(peer).subject.rfc4514_string()
@@ -470,19 +391,9 @@ def main(argv=None):
     p.add_argument("-v", action="store_true")
     a = p.parse_args(argv)
 
-    def log(line):
-        say(line)
-
     srv = Server(a.keys, a.cert, a.port, a.op, a.auth, a.password, a.device, a.key_type,
-                 a.key_size, a.curve, a.fault, a.slow, a.out, log if a.v else None).start()
-    say("listening on %s:%d" % (BIND_ADDR, srv.port))
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    done.wait()
-    srv.stop()
-    say("counters: " + json.dumps(srv.counters.snapshot()))
-    return 0
+                 a.key_size, a.curve, a.fault, a.slow, a.out, say if a.v else None)
+    return serve_until_signal(srv, "%s:%d" % (BIND_ADDR, srv.port))
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ prints "counters: {json}".
 """
 import argparse
 import fnmatch
-import json
-import signal
 import socket
 import socketserver
 import sys
@@ -39,8 +37,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from .out import say
+from .serving import BIND_ADDR, Counters, serve_until_signal
 
-BIND_ADDR = "127.0.0.1"
 MAX_REQUEST_HEAD = 8192
 
 
@@ -114,7 +112,7 @@ class HttpServer:
         self.requests = []
         self._log = log
         self._lock = threading.Lock()
-        self._c = {k: 0 for k in COUNTERS}
+        self.counters = Counters(COUNTERS)
         self._tcp = _TcpServer((BIND_ADDR, port), _Handler, bind_and_activate=True)
         self._tcp.owner = self
         self.port = self._tcp.server_address[1]
@@ -139,12 +137,10 @@ class HttpServer:
         self.stop()
 
     def count(self, name, n=1):
-        with self._lock:
-            self._c[name] += n
+        self.counters.add(name, n)
 
     def stats(self):
-        with self._lock:
-            return dict(self._c)
+        return self.counters.snapshot()
 
     def log(self, line):
         if self._log:
@@ -314,19 +310,8 @@ def main(argv=None):
                         status=a.status, garbage=a.garbage, redirect=a.redirect,
                         missing=a.missing, only=a.only)
 
-    def log(line):
-        say(line)
-
-    server = HttpServer(a.root, port=a.port, faults=faults, log=log if a.verbose else None)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    server.start()
-    say("listening on %s" % server.addr)
-    done.wait()
-    server.stop()
-    say("counters: %s" % json.dumps(server.stats(), sort_keys=True))
-    return 0
+    server = HttpServer(a.root, port=a.port, faults=faults, log=say if a.verbose else None)
+    return serve_until_signal(server, server.addr)
 
 
 if __name__ == "__main__":

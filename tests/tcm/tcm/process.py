@@ -3,7 +3,8 @@ run as a child process for tests: started on 127.0.0.1 with a free port,
 its log collected line by line, stopped with the counters it prints.
 
 Shared by the host scenario tests and the QEMU tests, so both drive the
-test call manager the same way."""
+test call manager the same way; so is stopped_at_end, the body of their
+factory fixtures ("start a server, stop them all at teardown")."""
 import json
 import os
 import re
@@ -77,3 +78,19 @@ class Daemon:
             if line.startswith("counters: "):
                 self.counters = json.loads(line[len("counters: "):])
         return self.counters
+
+
+def stopped_at_end(make):
+    """Body of a pytest factory fixture, `yield from stopped_at_end(make)`:
+    the test gets start(*args, **kwargs) = make(*args, **kwargs); every
+    server made is stopped at teardown, in the order started."""
+    made = []
+
+    def start(*args, **kwargs):
+        s = make(*args, **kwargs)
+        made.append(s)
+        return s
+
+    yield start
+    for s in made:
+        s.stop()

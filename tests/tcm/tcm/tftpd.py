@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import tftp
-
-BIND_ADDR = "127.0.0.1"
+from .serving import BIND_ADDR, Counters
 
 
 @dataclass
@@ -59,20 +58,6 @@ COUNTERS = ("requests", "wrq_refused", "not_found", "access_denied", "oack_sent"
             "data_sent", "retransmits", "acks_received", "dropped", "duplicated",
             "reordered", "delayed", "errors_injected", "errors_sent", "truncated",
             "stalled", "foreign_tid", "transfers_ok", "transfers_failed", "bytes_sent")
-
-
-class Counters:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._c = {k: 0 for k in COUNTERS}
-
-    def add(self, name, n=1):
-        with self._lock:
-            self._c[name] += n
-
-    def snapshot(self):
-        with self._lock:
-            return dict(self._c)
 
 
 class TransferAborted(Exception):
@@ -271,7 +256,7 @@ class TftpServer:
         self.root = Path(root).resolve()
         self.faults = faults or Faults()
         self.timeout, self.retries, self.max_blksize = timeout, retries, max_blksize
-        self.counters = Counters()
+        self.counters = Counters(COUNTERS)
         self.requests = []
         self._log = log
         self._per_file = {}

@@ -37,9 +37,7 @@ Prints "listening on 127.0.0.1:PORT" once ready, one line per request with
 """
 import argparse
 import hashlib
-import json
 import os
-import signal
 import socket
 import ssl
 import struct
@@ -47,9 +45,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from .out import say
 
-BIND_ADDR = "127.0.0.1"
+from .out import say
+from .serving import (BIND_ADDR, Counters, TlsServer, parse_elements, read_exact,
+                      serve_until_signal, server_context, tlv)
+
 PROTOCOL_ID, VERSION = 87, 1
 VERIFY_REQUEST, VERIFY_RESPONSE = 1, 2
 TAG_DEVICE, TAG_CERT, TAG_STATUS, TAG_ROLES, TAG_TTL = 1, 2, 7, 8, 9
@@ -58,10 +58,6 @@ FAULTS = ("stall", "stall-accept", "no-tls", "reset", "garbage", "oversized",
           "close-mid", "wrong-session", "invalid")
 COUNTERS = ("connections", "handshakes", "handshake_failures", "requests", "vouched",
             "unknown", "faults", "https_requests", "client_certs", "no_client_cert")
-
-
-def tlv(tag, value):
-    return struct.pack(">BH", tag, len(value)) + value
 
 
 def encode_message(command, session, body):
@@ -83,68 +79,11 @@ def encode_response(session, status, roles=(), ttl=None):
     return encode_message(VERIFY_RESPONSE, session, body)
 
 
-def parse_elements(body):
-    out, pos = {}, 0
-    while pos < len(body):
-        if len(body) - pos < 3:
-            raise ValueError("truncated element")
-        tag, length = struct.unpack_from(">BH", body, pos)
-        pos += 3
-        if length > len(body) - pos:
-            raise ValueError("element overruns the body")
-        out[tag] = body[pos:pos + length]
-        pos += length
-    return out
-
-
-def read_exact(conn, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
 def parse_vouch(text):
     """NAME=ROLE[,ROLE...][:TTL] -> (name, roles, ttl)."""
     name, _, rest = text.partition("=")
     roles, _, ttl = rest.partition(":")
     return name, [int(r) for r in roles.split(",") if r != ""], int(ttl) if ttl else None
-
-
-class Counters:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._c = {k: 0 for k in COUNTERS}
-
-    def add(self, name, n=1):
-        with self._lock:
-            self._c[name] += n
-
-    def snapshot(self):
-        with self._lock:
-            return dict(self._c)
-
-
-def server_context(keys, cert, tls="1.2", ciphers=None, client_cert=False):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    version = {"1.2": ssl.TLSVersion.TLSv1_2, "1.0": ssl.TLSVersion.TLSv1}[tls]
-    if tls == "1.0":
-        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-    ctx.minimum_version = ctx.maximum_version = version
-    if ciphers:
-        ctx.set_ciphers(ciphers + (":@SECLEVEL=0" if tls == "1.0" else ""))
-    keys = Path(keys)
-    ctx.load_cert_chain(str(keys / (cert + ".crt")), str(keys / (cert + ".key")))
-    ctx.verify_mode = ssl.CERT_NONE  # no client certificate
-    if client_cert:  # asked for, optional: the phone's LSC or MIC
-        ctx.verify_mode = ssl.CERT_OPTIONAL
-        for ca in ("capf", "mfg_ca"):
-            if (keys / (ca + ".crt")).exists():
-                ctx.load_verify_locations(str(keys / (ca + ".crt")))
-    return ctx
 
 
 def describe_client_cert(conn):
@@ -157,14 +96,16 @@ def describe_client_cert(conn):
     return "%s md5 %s" % (subject, hashlib.md5(der).hexdigest())
 
 
-class Server:
+class Server(TlsServer):
     """TVS (or HTTPS) server on 127.0.0.1, one thread per connection."""
 
     def __init__(self, keys, cert="tvs", port=0, vouch=(), fault=None, tls="1.2",
                  ciphers=None, https=False, log=None, client_cert=False):
         self.keys = Path(keys)
         self.client_cert = client_cert
-        self.ctx = server_context(keys, cert, tls, ciphers, client_cert)
+        # asked for, optional: the phone's LSC (capf issues it) or MIC (mfg_ca)
+        self.ctx = server_context(keys, cert, tls, ciphers,
+                                  ("capf", "mfg_ca") if client_cert else ())
         self.table = {}
         for name, roles, ttl in vouch:
             der = ssl.PEM_cert_to_DER_cert((self.keys / (name + ".crt")).read_text())
@@ -172,33 +113,13 @@ class Server:
         if fault is not None and fault not in FAULTS:
             raise ValueError("unknown fault %r" % fault)
         self.fault, self.https, self.log = fault, https, log
-        self.counters = Counters()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((BIND_ADDR, port))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self._stop = threading.Event()
+        self.counters = Counters(COUNTERS)
         self._conns = []
         self._workers = []
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
-
-    def _say(self, line):
-        if self.log:
-            self.log(line)
-
-    def start(self):
-        self._thread.start()
-        return self
+        super().__init__(port, 16)
 
     def stop(self):
-        self._stop.set()
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        self._thread.join(5)
+        super().stop()
         # Let connections in progress finish (stalled ones wake on _stop)
         # so that the counters are complete.
         deadline = time.monotonic() + 3
@@ -210,20 +131,12 @@ class Server:
             except OSError:
                 pass
 
-    def stats(self):
-        return self.counters.snapshot()
-
-    def _accept_loop(self):
-        while not self._stop.is_set():
-            try:
-                conn, peer = self.sock.accept()
-            except OSError:
-                return
-            self.counters.add("connections")
-            self._conns.append(conn)
-            w = threading.Thread(target=self._serve, args=(conn, peer), daemon=True)
-            self._workers.append(w)
-            w.start()
+    def _accepted(self, conn, peer):
+        self.counters.add("connections")
+        self._conns.append(conn)
+        w = threading.Thread(target=self._serve, args=(conn, peer), daemon=True)
+        self._workers.append(w)
+        w.start()
 
     def _serve(self, raw, peer):
         try:
@@ -237,15 +150,10 @@ class Server:
                 self._stop.wait(30)
                 raw.close()
                 return
-            try:
-                conn = self.ctx.wrap_socket(raw, server_side=True)
-            except (ssl.SSLError, OSError) as e:
-                self.counters.add("handshake_failures")
-                self._say("handshake failed from %s:%d: %s" % (peer[0], peer[1], e))
-                raw.close()
+            conn = self._handshake(raw, " from %s:%d" % (peer[0], peer[1]))
+            if conn is None:
                 return
             self._conns.append(conn)
-            self.counters.add("handshakes")
             self._say("TLS %s %s from %s:%d" % (conn.version(), conn.cipher()[0], *peer))
             if self.client_cert:
                 who = describe_client_cert(conn)
@@ -349,22 +257,11 @@ def main(argv=None):
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args(argv)
 
-    def log(line):
-        say(line)
-
     srv = Server(a.keys, cert=a.https or a.cert, port=a.port,
                  vouch=[parse_vouch(v) for v in a.vouch], fault=a.fault, tls=a.tls,
-                 ciphers=a.ciphers, https=bool(a.https), log=log if a.verbose else None,
+                 ciphers=a.ciphers, https=bool(a.https), log=say if a.verbose else None,
                  client_cert=a.client_cert)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    srv.start()
-    say("listening on %s:%d" % (BIND_ADDR, srv.port))
-    done.wait()
-    srv.stop()
-    say("counters: %s" % json.dumps(srv.stats(), sort_keys=True))
-    return 0
+    return serve_until_signal(srv, "%s:%d" % (BIND_ADDR, srv.port))
 
 
 if __name__ == "__main__":
