@@ -195,18 +195,22 @@ int cert_store_read(const struct cert_store *cs, enum cert_which which, uint8_t 
     return 0;
 }
 
+/* B8: the LSC if installed, else the MIC; NULL when the phone has none. */
+static const char *in_use_name(const struct cert_store *cs)
+{
+    return cs->lsc_cert_len ? "LSC" : cs->mic_cert_len ? "MIC" : NULL;
+}
+
 const char *cert_store_in_use(const struct cert_store *cs, const char *purpose)
 {
-    if (cs->lsc_cert_len) {
+    const char *name = in_use_name(cs);
+    if (!name)
+        NOT("SECD", "-PXY_NO_CERT: No LSC and no MIC for [%s]", purpose);
+    else if (cs->lsc_cert_len)
         NOT("SECD", "-PXY_CERT: [%s], cert [LSC]", purpose);
-        return "LSC";
-    }
-    if (cs->mic_cert_len) {
+    else
         WRN("SECD", "-PXY_NO_LSC: No LSC for [%s], will try MIC", purpose);
-        return "MIC";
-    }
-    NOT("SECD", "-PXY_NO_CERT: No LSC and no MIC for [%s]", purpose);
-    return NULL;
+    return name;
 }
 
 /* One pair into a heap block of its own size (out->mem). */
@@ -233,19 +237,16 @@ static int take_pair(const struct cert_store *cs, enum cert_which which, struct 
 const char *cert_store_take(const struct cert_store *cs, const char *purpose,
                             struct cert_pair *out)
 {
-    const char *which = purpose ? cert_store_in_use(cs, purpose)
-                        : cs->lsc_cert_len ? "LSC"
-                        : cs->mic_cert_len ? "MIC"
-                                           : NULL;
+    const char *name = purpose ? cert_store_in_use(cs, purpose) : in_use_name(cs);
     *out = (struct cert_pair){0};
-    if (!which)
+    if (!name)
         return NULL;
-    if (take_pair(cs, strcmp(which, "LSC") == 0 ? CERT_LSC : CERT_MIC, out) != 0) {
-        ERR("SECD", "EROR:the %s for [%s] cannot be read from flash (or no memory)", which,
+    if (take_pair(cs, cs->lsc_cert_len ? CERT_LSC : CERT_MIC, out) != 0) {
+        ERR("SECD", "EROR:the %s for [%s] cannot be read from flash (or no memory)", name,
             purpose ? purpose : "CONFIG");
         return NULL;
     }
-    return which;
+    return name;
 }
 
 void cert_pair_free(struct cert_pair *p)
@@ -335,8 +336,8 @@ void cert_store_describe(const struct cert_store *cs, void (*line)(void *, const
                          void *ctx)
 {
     char buf[96];
-    snprintf(buf, sizeof buf, "certificate in use: %s",
-             cs->lsc_cert_len ? "LSC" : cs->mic_cert_len ? "MIC" : "none");
+    const char *name = in_use_name(cs);
+    snprintf(buf, sizeof buf, "certificate in use: %s", name ? name : "none");
     line(ctx, buf);
     describe_one("MIC", cs, CERT_MIC, line, ctx);
     describe_one("LSC", cs, CERT_LSC, line, ctx);
