@@ -255,11 +255,13 @@ static int cert_hash_matches(const struct boot *b)
 {
     uint8_t want[16], have[16];
     struct cert_pair in_use = {0};
-    if (!b->p.certs || !cert_store_take(b->p.certs, NULL, &in_use))
+    /* The config's certHash first: without one, nothing is read from flash. */
+    if (!b->p.certs || config_cert_hash_bytes(b->cfg, want) != 0 ||
+        !cert_store_take(b->p.certs, NULL, &in_use))
         return 0;
     secd_md5(in_use.cert, in_use.cert_len, have);
     cert_pair_free(&in_use);
-    return config_cert_hash_bytes(b->cfg, want) == 0 && memcmp(want, have, 16) == 0;
+    return memcmp(want, have, 16) == 0;
 }
 
 static int has_certificate(const struct boot *b)
