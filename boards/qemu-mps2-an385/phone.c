@@ -310,6 +310,7 @@ static enum console_result edit_char(struct phone *p, char ch)
 static void step_console(struct phone *p)
 {
     char ch;
+    int resumed;
     while (p->phase == PHASE_CONSOLE && hal_console_read(&ch, 1) == 1) {
         enum console_result r = p->args.interactive ? edit_char(p, ch)
                                                     : console_feed(&p->con, &ch, 1);
@@ -321,11 +322,11 @@ static void step_console(struct phone *p)
             load_trust(p);
             phone_secure_reload(&p->st);
             start_boot(p);
-        } else if (p->boot_waits_capf && phone_secure_enrolment_resumed() >= 0) {
+        } else if (p->boot_waits_capf && (resumed = phone_secure_enrolment_resumed()) >= 0) {
             /* The typed string let the CAPF session finish (B6): ask for
              * the config again, as the user expects (as the POSIX board). */
             p->boot_waits_capf = 0;
-            if (phone_secure_enrolment_resumed() == 1) {
+            if (resumed == 1) {
                 NOT("SECD", "CAPF enrolment done: requesting the config again");
                 start_boot(p);
             }
