@@ -413,3 +413,25 @@ def test_pki_cache_reuses_keys(tmp_path):
     assert c["callmanager_regen"].subject == c["callmanager"].subject
     assert c["callmanager_regen"].serial_bytes != c["callmanager"].serial_bytes
     assert c["sast1"].issuer == c["root_ca"].subject and c["lsc"].issuer == c["capf"].subject
+
+
+def test_pki_cache_shared_by_parallel_first_runs(tmp_path):
+    """Two processes that find the same cache empty (ctest -j, two suites on
+    one key cache) both get the cluster that ends up on disk, and it is
+    whole: CI once failed when one suite signed its files with the keys it
+    had just made while the cache held the other suite's."""
+    code = ("import sys; from tcm import pki; "
+            "c = pki.generate(sys.argv[1]); print(c['sast1'].der.hex(), c['mic'].der.hex())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE,
+                              env={"PYTHONPATH": str(HERE), "PYTHONDONTWRITEBYTECODE": "1"})
+             for _ in range(2)]
+    seen = [p.communicate(timeout=300)[0].split() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    cluster = pki.load(tmp_path)
+    assert seen[0] == seen[1] == [cluster["sast1"].der.hex().encode(),
+                                  cluster["mic"].der.hex().encode()]
+    for leaf, ca in (("sast1", "root_ca"), ("mic", "mfg_ca"), ("lsc", "capf")):
+        cert = cluster[leaf].cert
+        assert cert.public_key().public_numbers() == cluster[leaf].key.public_key().public_numbers()
+        cluster[ca].cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                                             padding.PKCS1v15(), cert.signature_hash_algorithm)

@@ -10,7 +10,9 @@ RSA key generation is the slow part, so keys are cached in the output
 directory and reused; certificates are re-issued only when the cluster
 parameters change.
 """
+import contextlib
 import datetime
+import fcntl
 import hashlib
 import json
 import os
@@ -279,9 +281,24 @@ def generate(keys_dir, mac=DEFAULT_MAC, model=DEFAULT_MODEL, host=DEFAULT_HOST,
     params = {"mac": mac.upper(), "other_mac": other_mac.upper(),
               "model": model, "host": host}
     pki_json = keys_dir / "pki.json"
-    if not fresh and pki_json.exists() and _complete(keys_dir):
-        if json.loads(pki_json.read_text()) == params:
-            return load(keys_dir)
-    ids = _make_identities(params, keys_dir)
-    _write(keys_dir, ids, params)
-    return Cluster(params, ids)
+    with _exclusive(keys_dir):
+        if not fresh and pki_json.exists() and _complete(keys_dir):
+            if json.loads(pki_json.read_text()) == params:
+                return load(keys_dir)
+        ids = _make_identities(params, keys_dir)
+        _write(keys_dir, ids, params)
+        return Cluster(params, ids)
+
+
+@contextlib.contextmanager
+def _exclusive(keys_dir):
+    """Serialises generate() between processes sharing a key cache (ctest -j
+    runs several suites on one cache). Without it two first runs each make
+    their own keys and interleave the files: a certificate of one run next to
+    the key of the other, and every signature made with it is refused."""
+    with open(keys_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
