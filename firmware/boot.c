@@ -287,8 +287,9 @@ static void enroll(struct boot *b)
     b->enroll_rounds++;
     NOT("SECD", "certHash %s: starting CAPF (round %d of %d)", have, b->enroll_rounds,
         BOOT_MAX_ENROLL_ROUNDS);
-    char why[96] = "";
-    switch (b->p.enroll(b->p.enroll_ctx, &b->p, why, sizeof why)) {
+    struct boot_enroll_report r = {"", 0};
+    const char *why = r.why;
+    switch (b->p.enroll(b->p.enroll_ctx, &b->p, &r)) {
     case BOOT_ENROLLED:
         NOT("SECD", "CAPF enrolment done: requesting the config again");
         b->phase = BOOT_CONFIG;
@@ -299,6 +300,7 @@ static void enroll(struct boot *b)
              why[0] ? why : "");
         return;
     case BOOT_ENROLL_FAILED:
+        b->server_retry_s = r.retry_after_s;
         fail(b, "CAPF enrolment failed: %s", why[0] ? why : "no reason given");
         return;
     }

@@ -46,11 +46,15 @@ enum boot_enroll {
 #define BOOT_MAX_ENROLL_ROUNDS 2
 
 struct boot_params;
+/* What the enrolment hook tells the boot besides its answer. */
+struct boot_enroll_report {
+    char why[160];           /* the reason of a failure */
+    uint32_t retry_after_s;  /* the server asked to be asked again after this; 0: no */
+};
 /* Called when the partial config's certHash does not match the certificate
- * in use. On BOOT_ENROLLED p->certs holds the new certificate and key.
- * `why` gets a reason on failure. */
-typedef enum boot_enroll (*boot_enroll_fn)(void *ctx, struct boot_params *p, char *why,
-                                           size_t why_cap);
+ * in use. On BOOT_ENROLLED p->certs holds the new certificate and key. */
+typedef enum boot_enroll (*boot_enroll_fn)(void *ctx, struct boot_params *p,
+                                           struct boot_enroll_report *r);
 
 /* The device identity and certificate the boot flow needs. */
 struct boot_params {
@@ -86,6 +90,7 @@ struct boot {
     int trust_list_failed;      /* "Trust List verification failed" shown */
     int enroll_rounds;
     int waiting_auth_string;    /* stopped: CAPF waits for the string */
+    uint32_t server_retry_s;    /* failed: the CAPF server said when to retry (boot_retry.h) */
     /* the download in progress */
     uint32_t received;
     int sink_failed;            /* too large for its buffer, or staging failed */

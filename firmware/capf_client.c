@@ -447,6 +447,7 @@ static void on_done(struct capf_client *c, const struct capf_output *out)
 {
     c->status.outcome = out->outcome;
     c->status.reason = out->reason;
+    c->status.retry_delay = out->outcome == CAPF_OUT_RETRY_LATER ? out->retry_delay : 0;
     copy_text(c->status.why, sizeof c->status.why, out->why ? out->why : "");
     switch (out->outcome) {
     case CAPF_OUT_INSTALLED:
@@ -866,20 +867,23 @@ int capf_client_register(struct capf_client *c, struct console *con)
     return console_register(con, capf_commands, sizeof capf_commands / sizeof capf_commands[0], c);
 }
 
-enum boot_enroll capf_client_enroll(void *ctx, struct boot_params *p, char *why, size_t why_cap)
+enum boot_enroll capf_client_enroll(void *ctx, struct boot_params *p,
+                                    struct boot_enroll_report *r)
 {
     struct capf_client *c = ctx;
     int rc = capf_client_start(c, NULL, 0);
     if (c->waiting_auth_string)
         return BOOT_ENROLL_WAITING;
     if (rc != 0 || c->status.outcome != CAPF_OUT_INSTALLED) {
-        snprintf(why, why_cap, "%s%s%s", capf_outcome_name(c->status.outcome),
+        snprintf(r->why, sizeof r->why, "%s%s%.120s", capf_outcome_name(c->status.outcome),
                  c->status.why[0] ? ": " : "", c->status.why);
+        if (c->status.outcome == CAPF_OUT_RETRY_LATER)
+            r->retry_after_s = c->status.retry_delay;
         return BOOT_ENROLL_FAILED;
     }
     (void)p; /* the boot reads the new certificate from the store */
     if (!cert_store_in_use(c->cs, "CONFIG")) {
-        snprintf(why, why_cap, "no certificate in use after the enrolment");
+        snprintf(r->why, sizeof r->why, "no certificate in use after the enrolment");
         return BOOT_ENROLL_FAILED;
     }
     return BOOT_ENROLLED;

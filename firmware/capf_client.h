@@ -45,6 +45,7 @@ struct capf_status {
     char key[16];               /* key spec of the last enrolment */
     uint32_t keygen_ms;         /* 0 when a pre-generated key was used */
     int used_pregen;
+    uint32_t retry_delay;       /* seconds, when the server said "retry later" */
 };
 
 /* Key pre-generation (idle work, one bounded step per capf_client_idle). */
@@ -102,8 +103,8 @@ int capf_client_start(struct capf_client *c, const char *host, uint16_t port);
 /* B6 step 2, the boot flow's enrolment hook (boot_params.enroll, ctx = the
  * struct capf_client): a session with the first <capfList> entry; the LSC
  * it installs becomes the certificate in use of p's cert store. */
-enum boot_enroll capf_client_enroll(void *ctx, struct boot_params *p, char *why,
-                                    size_t why_cap);
+enum boot_enroll capf_client_enroll(void *ctx, struct boot_params *p,
+                                    struct boot_enroll_report *r);
 /* Stores the string (4-16 digits) and resumes a waiting session. */
 int capf_client_set_auth_string(struct capf_client *c, const char *digits);
 /* Idle work: when no key is stored (and no session runs), one bounded step

@@ -1,14 +1,17 @@
 /* secd-phone: the firmware on the POSIX board (contract in docs/secd-phone.md)
  *   secd-phone --mac HEX12 --tftp HOST[:PORT] --flash DIR [--model NNNN]
- *              [--mic CERTKEY.pem] [--http-port N] [--once]
+ *              [--mic CERTKEY.pem] [--http-port N] [--boot-retry-s N] [--once]
  * Files are asked for over HTTP on the TFTP server's address, port N
  * (default 6970, 0 = TFTP only) first, then over TFTP (docs/http.md).
+ * At the console a failed boot is tried again after N s (default 30,
+ * doubling per failure up to 600 s; 0 = never; firmware/boot_retry.h).
  * Trace on stdout, console commands on stdin. --once: run the boot
  * sequence and exit 0 when a config was accepted, 1 when not, 2 on a
  * usage or local error. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +23,13 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 
 #include "boot.h"
+#include "boot_retry.h"
 #include "capf_client.h"
 #include "console.h"
 #include "firmware.h"
 #include "flash_file.h"
 #include "hal/hal_board.h"
+#include "hal/hal_clock.h"
 #include "hal/hal_entropy.h"
 #include "http_posix.h"
 #include "layout.h"
@@ -42,13 +47,15 @@ struct phone_args {
     const char *flash_dir;
     const char *mic;
     long http_port;              /* 0: TFTP only */
+    long boot_retry_s;           /* first retry delay of a failed boot; 0: never */
     int once;
 };
 
 static int usage(void)
 {
     fputs("usage: secd-phone --mac HEX12 --tftp HOST[:PORT] --flash DIR [--model NNNN]\n"
-          "                  [--mic CERTKEY.pem] [--http-port N] [--once]\n", stderr);
+          "                  [--mic CERTKEY.pem] [--http-port N] [--boot-retry-s N] [--once]\n",
+          stderr);
     return EXIT_USAGE;
 }
 
@@ -65,11 +72,23 @@ static int parse_mac(const char *s, char out[13])
     return 0;
 }
 
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end != '\0' || end == s || errno != 0 || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct phone_args *a)
 {
     memset(a, 0, sizeof *a);
     a->model = "8845";
     a->http_port = 6970;
+    a->boot_retry_s = BOOT_RETRY_FIRST_S;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (!strcmp(opt, "--once")) {
@@ -91,9 +110,10 @@ static int parse_args(int argc, char **argv, struct phone_args *a)
         else if (!strcmp(opt, "--mic"))
             a->mic = val;
         else if (!strcmp(opt, "--http-port")) {
-            char *end;
-            a->http_port = strtol(val, &end, 10);
-            if (*end != '\0' || end == val || a->http_port < 0 || a->http_port > 65535)
+            if (parse_long(val, 0, 65535, &a->http_port) != 0)
+                return -1;
+        } else if (!strcmp(opt, "--boot-retry-s")) {
+            if (parse_long(val, 0, BOOT_RETRY_MAX_S, &a->boot_retry_s) != 0)
                 return -1;
         } else
             return -1;
@@ -219,8 +239,12 @@ static int fetch_http(struct http_source *hs, const char *name, uint8_t *buf, si
     return 0;
 }
 
+/* The boot sequence; a failure arms the retry timer (off with --once).
+ * 0 config accepted, 1 not, 2 waiting for the CAPF
+ * authentication string, -1 local error. */
 static int run_boot(const struct phone_args *a, struct trust_store *ts, struct phone_config *cfg,
-                    const struct cert_store *certs, struct capf_client *enroll)
+                    const struct cert_store *certs, struct capf_client *enroll,
+                    struct boot_retry *retry)
 {
     struct tftp_posix_server server;
     static struct fetch_glue glue;
@@ -272,6 +296,9 @@ static int run_boot(const struct phone_args *a, struct trust_store *ts, struct p
         NOT("SECD", "boot complete: config accepted (load %s)", cfg->load_information);
     else
         ERR("SECD", "boot failed: %s", b.failure);
+    uint32_t random;
+    hal_entropy((uint8_t *)&random, sizeof random);
+    boot_retry_after_boot(retry, b.outcome == BOOT_CONFIG_ACCEPTED, &b, hal_monotonic_ms(), random);
     if (b.outcome == BOOT_CONFIG_ACCEPTED)
         return 0;
     return b.waiting_auth_string ? 2 : 1;
@@ -298,90 +325,121 @@ static void load_trust(struct trust_store *ts, const struct storage *st)
             storage_status_str(ts->itl.status));
 }
 
-int main(int argc, char **argv)
-{
+/* What lives from power-up to exit. */
+struct host_phone {
     struct phone_args a;
-    if (parse_args(argc, argv, &a) != 0)
-        return usage();
-    hal_board_init();
-    static struct device_identity id;
-    if (a.mic && load_mic(a.mic, &id) != 0) {
-        fprintf(stderr, "secd-phone: no certificate and private key in %s\n", a.mic);
-        return EXIT_USAGE;
-    }
-    static struct hal_flash flash;
-    static struct storage st;
-    if (open_storage(a.flash_dir, &flash, &st) != 0) {
-        fprintf(stderr, "secd-phone: cannot open flash in %s: %s\n", a.flash_dir, strerror(errno));
-        return EXIT_USAGE;
-    }
-    static struct trust_store ts;
-    static struct phone_config cfg;
-    firmware_set_flash(&flash);
-    int status = firmware_start();
-    if (status != FIRMWARE_OK)
-        return status == FIRMWARE_SELFTEST_FAILED ? 1 : EXIT_USAGE;
-    NOT("SECD", "secd-phone SEP%s model %s", a.mac, a.model);
-    /* TVS (B4): asked for signers and HTTPS servers CTL/ITL do not know. */
-    static struct tcp_posix_net net;
-    static struct tvs_client tvs;
-    tvs_client_init(&tvs, tcp_posix_net_init(&net), &ts, &st, a.model, a.mac);
-    trust_store_set_tvs(&ts, tvs_client_hook(&tvs));
-    load_trust(&ts, &st);
-    static struct cert_store certs; /* MIC (read-only) + LSC from flash */
-    cert_store_set_mic(&certs, id.cert, id.cert_len, id.key, id.key_len);
-    cert_store_load(&certs, &st);
-    tvs_client_set_certs(&tvs, &certs); /* LSC, else MIC, if TVS asks for one */
-    static struct capf_client capf;
-    capf_client_init(&capf, &certs, &ts, &cfg, &net.net, a.mac);
-    int rc = run_boot(&a, &ts, &cfg, &certs, &capf);
-    if (rc == 0)
-        tvs_client_set_servers(&tvs, &cfg);
-    if (a.once)
-        return rc < 0 ? EXIT_USAGE : rc ? 1 : 0;
-    int waiting_capf = rc == 2; /* the boot stopped for the auth string */
+    struct hal_flash flash;
+    struct storage st;
+    struct trust_store ts;
+    struct phone_config cfg;
+    struct tcp_posix_net net;
+    struct tvs_client tvs;
+    struct cert_store certs;     /* MIC (read-only) + LSC from flash */
+    struct capf_client capf;
+    struct boot_retry retry;
+    struct console con;
+    int waiting_capf;            /* the boot stopped for the auth string */
+};
 
-    static struct console con;
-    console_init(&con, &ts, &cfg);
-    tvs_console_register(&con, &tvs);
-    capf_client_register(&capf, &con);
+/* A boot as after power-up: trust lists and LSC read from flash again. */
+static int boot_again(struct host_phone *h)
+{
+    load_trust(&h->ts, &h->st);
+    cert_store_load(&h->certs, &h->st);
+    int rc = run_boot(&h->a, &h->ts, &h->cfg, &h->certs, &h->capf, &h->retry);
+    if (rc == 0)
+        tvs_client_set_servers(&h->tvs, &h->cfg);
+    h->waiting_capf = rc == 2;
+    return rc;
+}
+
+/* Waits for console input; meanwhile the next LSC key is pre-generated one
+ * bounded step at a time (at most one modexp, so a typed line waits for
+ * one step at most) and a failed boot is retried when its time comes.
+ * 1 when input is ready. */
+static int wait_for_input(struct host_phone *h)
+{
+    struct pollfd in = {STDIN_FILENO, POLLIN, 0};
+    while (poll(&in, 1, 0) == 0 && capf_client_idle(&h->capf))
+        ;
+    uint32_t wait = boot_retry_wait_ms(&h->retry, hal_monotonic_ms());
+    int ready = poll(&in, 1, wait > INT_MAX ? -1 : (int)wait);
+    if (boot_retry_due(&h->retry, hal_monotonic_ms()))
+        boot_again(h);
+    return ready > 0;
+}
+
+static void console_loop(struct host_phone *h)
+{
+    console_init(&h->con, &h->ts, &h->cfg);
+    tvs_console_register(&h->con, &h->tvs);
+    capf_client_register(&h->capf, &h->con);
     char buf[512];
     for (;;) {
-        /* Idle work between console lines: the next LSC key is
-         * pre-generated one bounded step at a time (at most one modexp),
-         * so a typed line waits for one step at most. */
-        struct pollfd in = {STDIN_FILENO, POLLIN, 0};
-        while (poll(&in, 1, 0) == 0 && capf_client_idle(&capf))
-            ;
+        if (!wait_for_input(h))
+            continue;
         ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
         if (n <= 0)
-            break;
-        enum console_result r = console_feed(&con, buf, (size_t)n);
+            return;
+        enum console_result r = console_feed(&h->con, buf, (size_t)n);
         while (r == CONSOLE_REBOOT) {
             NOT("SECD", "reboot requested from the console");
-            load_trust(&ts, &st);
-            cert_store_load(&certs, &st);
-            rc = run_boot(&a, &ts, &cfg, &certs, &capf);
-            if (rc == 0)
-                tvs_client_set_servers(&tvs, &cfg);
-            waiting_capf = rc == 2;
-            r = console_feed(&con, NULL, 0); /* commands typed after "reboot" */
+            boot_retry_cancel(&h->retry);
+            boot_again(h);
+            r = console_feed(&h->con, NULL, 0); /* commands typed after "reboot" */
         }
         if (r == CONSOLE_QUIT)
-            break;
-        if (waiting_capf && !capf.waiting_auth_string) {
+            return;
+        if (h->waiting_capf && !h->capf.waiting_auth_string) {
             /* The typed string let the CAPF session finish (B6): ask for
              * the config again, as the user expects. */
-            waiting_capf = 0;
-            if (capf.status.outcome == CAPF_OUT_INSTALLED) {
+            h->waiting_capf = 0;
+            if (h->capf.status.outcome == CAPF_OUT_INSTALLED) {
                 NOT("SECD", "CAPF enrolment done: requesting the config again");
-                rc = run_boot(&a, &ts, &cfg, &certs, &capf);
-                if (rc == 0)
-                    tvs_client_set_servers(&tvs, &cfg);
-                waiting_capf = rc == 2;
+                boot_again(h);
             }
         }
     }
-    flash_file_close(&flash);
+}
+
+int main(int argc, char **argv)
+{
+    static struct host_phone h;
+    if (parse_args(argc, argv, &h.a) != 0)
+        return usage();
+    hal_board_init();
+    static struct device_identity id;
+    if (h.a.mic && load_mic(h.a.mic, &id) != 0) {
+        fprintf(stderr, "secd-phone: no certificate and private key in %s\n", h.a.mic);
+        return EXIT_USAGE;
+    }
+    if (open_storage(h.a.flash_dir, &h.flash, &h.st) != 0) {
+        fprintf(stderr, "secd-phone: cannot open flash in %s: %s\n", h.a.flash_dir,
+                strerror(errno));
+        return EXIT_USAGE;
+    }
+    firmware_set_flash(&h.flash);
+    int status = firmware_start();
+    if (status != FIRMWARE_OK)
+        return status == FIRMWARE_SELFTEST_FAILED ? 1 : EXIT_USAGE;
+    NOT("SECD", "secd-phone SEP%s model %s", h.a.mac, h.a.model);
+    /* TVS (B4): asked for signers and HTTPS servers CTL/ITL do not know. */
+    tvs_client_init(&h.tvs, tcp_posix_net_init(&h.net), &h.ts, &h.st, h.a.model, h.a.mac);
+    trust_store_set_tvs(&h.ts, tvs_client_hook(&h.tvs));
+    load_trust(&h.ts, &h.st);
+    cert_store_set_mic(&h.certs, id.cert, id.cert_len, id.key, id.key_len);
+    cert_store_load(&h.certs, &h.st);
+    tvs_client_set_certs(&h.tvs, &h.certs); /* LSC, else MIC, if TVS asks for one */
+    capf_client_init(&h.capf, &h.certs, &h.ts, &h.cfg, &h.net.net, h.a.mac);
+    /* --once: one boot, its outcome is the exit status; no retry. */
+    boot_retry_init(&h.retry, h.a.once ? 0 : (uint32_t)h.a.boot_retry_s);
+    int rc = run_boot(&h.a, &h.ts, &h.cfg, &h.certs, &h.capf, &h.retry);
+    if (rc == 0)
+        tvs_client_set_servers(&h.tvs, &h.cfg);
+    if (h.a.once)
+        return rc < 0 ? EXIT_USAGE : rc ? 1 : 0;
+    h.waiting_capf = rc == 2;
+    console_loop(&h);
+    flash_file_close(&h.flash);
     return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "board_qemu.h"
 #include "boot.h"
+#include "boot_retry.h"
 #include "cmsdk.h"
 #include "console.h"
 #include "dhcp_tftp.h"
@@ -58,6 +59,7 @@ struct phone {
     struct trust_store ts;
     struct phone_config cfg;
     struct boot boot;
+    struct boot_retry retry;     /* when a failed boot is tried again */
     struct console con;
     enum phase phase;
     uint32_t dhcp_start_ms;
@@ -143,6 +145,9 @@ static int net_up(struct phone *p)
 
 static void end_boot(struct phone *p, int accepted, const char *why)
 {
+    /* The boot flow's state tells a retry what it needs (the CAPF
+     * server's delay, a wait for the user); it has none before it ran. */
+    const struct boot *flow = p->phase == PHASE_BOOT ? &p->boot : NULL;
     tftp_lwip_close(&p->tftp);
     phone_secure_boot_done(&p->cfg, accepted);
     if (accepted)
@@ -150,8 +155,13 @@ static void end_boot(struct phone *p, int accepted, const char *why)
     else
         ERR("SECD", "boot failed: %s", why);
     p->status = accepted ? 0 : PHONE_EXIT_NOT_ACCEPTED;
-    p->boot_waits_capf = !accepted && p->boot.waiting_auth_string;
+    p->boot_waits_capf = !accepted && flow && flow->waiting_auth_string;
     p->phase = p->args.once ? PHASE_EXIT : PHASE_CONSOLE;
+    if (p->phase == PHASE_CONSOLE) {
+        uint32_t random;
+        hal_entropy((uint8_t *)&random, sizeof random);
+        boot_retry_after_boot(&p->retry, accepted, flow, hal_monotonic_ms(), random);
+    }
     if (p->phase == PHASE_CONSOLE && p->args.interactive)
         console_print("console ready (help lists the commands, quit ends QEMU)");
 }
@@ -305,12 +315,26 @@ static enum console_result edit_char(struct phone *p, char ch)
     return CONSOLE_CONTINUE;
 }
 
+/* The whole boot again from DHCP (a lease lost meanwhile is waited for,
+ * the TFTP servers are picked again): a retry does what a power-up does. */
+static void retry_boot(struct phone *p)
+{
+    load_trust(p);
+    phone_secure_reload(&p->st);
+    p->dhcp_start_ms = hal_monotonic_ms();
+    p->phase = PHASE_DHCP;
+}
+
 /* One byte at a time: after `reboot` the rest of the input stays in the
  * UART for the console of the next boot, as on the POSIX board. */
 static void step_console(struct phone *p)
 {
     char ch;
     int resumed;
+    if (boot_retry_due(&p->retry, hal_monotonic_ms())) {
+        retry_boot(p);
+        return;
+    }
     while (p->phase == PHASE_CONSOLE && hal_console_read(&ch, 1) == 1) {
         enum console_result r = p->args.interactive ? edit_char(p, ch)
                                                     : console_feed(&p->con, &ch, 1);
@@ -319,6 +343,7 @@ static void step_console(struct phone *p)
             p->status = 0;
         } else if (r == CONSOLE_REBOOT) {
             NOT("SECD", "reboot requested from the console");
+            boot_retry_cancel(&p->retry);
             load_trust(p);
             phone_secure_reload(&p->st);
             start_boot(p);
@@ -435,6 +460,7 @@ int phone_main(void)
     phone_secure_init(&p->ts, &p->st, &p->cfg, p->args.model, p->mac, service_wait, p);
     console_init(&p->con, &p->ts, &p->cfg);
     phone_secure_console(&p->con);
+    boot_retry_init(&p->retry, p->args.boot_retry_s);
     p->phase = PHASE_DHCP;
     run(p);
     trace_counters();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "boot_retry.h"
 #include "dhcp_tftp.h"
 
 #define MAX_WORDS 16
@@ -65,6 +66,9 @@ static int parse_valued(struct phone_args *a, const char *opt, const char *val)
     } else if (!strcmp(opt, "--dhcp-timeout-ms")) {
         if (parse_uint(val, 1, 3600000u, &a->dhcp_timeout_ms) != 0)
             return -1;
+    } else if (!strcmp(opt, "--boot-retry-s")) {
+        if (parse_uint(val, 0, BOOT_RETRY_MAX_S, &a->boot_retry_s) != 0)
+            return -1;
     } else {
         return -1;
     }
@@ -91,6 +95,7 @@ int phone_args_parse(struct phone_args *a, char *line, char *err, size_t err_cap
     memset(a, 0, sizeof *a);
     a->tftp_port = 69;
     a->dhcp_timeout_ms = 15000;
+    a->boot_retry_s = BOOT_RETRY_FIRST_S;
     snprintf(a->model, sizeof a->model, "8845");
     char *w[MAX_WORDS];
     int n = split(line, w, MAX_WORDS);

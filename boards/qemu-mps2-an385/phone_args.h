@@ -11,12 +11,15 @@
  *                       nor option 66
  *   --model NNNN        phone model (default 8845)
  *   --dhcp-timeout-ms N give up on DHCP after N ms (default 15000)
+ *   --boot-retry-s N    a failed boot is tried again after N s, doubling
+ *                       per failure up to 600 s (firmware/boot_retry.h);
+ *                       default 30, 0: never
  *   --interactive       echo and line editing on UART0, a prompt (for a
  *                       person at a terminal; tests leave it off)
  *   --no-network        banner, self-test and boot counter only
  *   --pregen            when the console starts, pre-generate the next LSC
- *                       key pair (RSA-2048) if none is stored; blocks the
- *                       loop for the generation time */
+ *                       key pair (RSA-2048) if none is stored, one bounded
+ *                       slice per main-loop round */
 #ifndef QEMU_PHONE_ARGS_H
 #define QEMU_PHONE_ARGS_H
 #include <stddef.h>
@@ -32,6 +35,7 @@ struct phone_args {
     uint32_t tftp_server;        /* network byte order */
     char model[8];
     uint32_t dhcp_timeout_ms;
+    uint32_t boot_retry_s;       /* first delay before a failed boot is retried; 0: never */
 };
 
 /* Parses `line` (modified in place). Returns 0, or -1 with a reason in err. */

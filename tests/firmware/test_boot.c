@@ -11,6 +11,7 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 
 #include "boot.h"
+#include "boot_retry.h"
 #include "layout.h"
 #include "ram_flash.h"
 #include "vectors.h"
@@ -304,17 +305,20 @@ struct fake_capf {
     enum boot_enroll answer;
     int calls;
     int install_lsc; /* on BOOT_ENROLLED, install the LSC in the phone's store */
+    uint32_t retry_after_s; /* on BOOT_ENROLL_FAILED: the server's "retry later" delay */
     struct cert_store *certs;
     uint8_t cert[4096], key[4096];
     size_t cert_len, key_len;
 };
 
-static enum boot_enroll fake_enroll(void *ctx, struct boot_params *p, char *why, size_t cap)
+static enum boot_enroll fake_enroll(void *ctx, struct boot_params *p, struct boot_enroll_report *r)
 {
     struct fake_capf *f = ctx;
     f->calls++;
-    if (f->answer == BOOT_ENROLL_FAILED)
-        snprintf(why, cap, "end session reason 7");
+    if (f->answer == BOOT_ENROLL_FAILED) {
+        snprintf(r->why, sizeof r->why, "%s", f->retry_after_s ? "retry later" : "end session reason 7");
+        r->retry_after_s = f->retry_after_s;
+    }
     (void)p;
     if (f->answer == BOOT_ENROLLED && f->install_lsc)
         assert_int_equal(cert_store_install_lsc(f->certs, f->cert, f->cert_len, f->key,
@@ -385,7 +389,100 @@ static void test_cert_hash_mismatch_enrols_then_decrypts(void **state)
     capf.answer = BOOT_ENROLL_FAILED;
     assert_int_equal(run(&e, tree, &p), BOOT_FAILED);
     assert_non_null(strstr(e.b.failure, "reason 7"));
+    assert_int_equal(e.b.server_retry_s, 0);
+
+    /* "retry later {45}": the boot fails and keeps the server's delay,
+     * which the retry timer then honours exactly (no jitter). */
+    capf.retry_after_s = 45;
+    assert_int_equal(run(&e, tree, &p), BOOT_FAILED);
+    assert_non_null(strstr(e.b.failure, "retry later"));
+    assert_int_equal(e.b.server_retry_s, 45);
+    struct boot_retry r;
+    boot_retry_init(&r, BOOT_RETRY_FIRST_S);
+    assert_int_equal(boot_retry_after_boot(&r, 0, &e.b, 1000, 0xffffffffu), 45);
+    assert_int_equal(boot_retry_wait_ms(&r, 1000), 45000);
     env_free(&e);
+}
+
+static struct boot ended(enum boot_outcome outcome)
+{
+    struct boot b;
+    memset(&b, 0, sizeof b);
+    b.outcome = outcome;
+    b.phase = BOOT_DONE;
+    return b;
+}
+
+/* Backoff: 30 s doubling to 600, each cut by at most a quarter. */
+static void test_retry_backoff_doubles_to_the_cap(void **state)
+{
+    (void)state;
+    struct boot_retry r;
+    boot_retry_init(&r, BOOT_RETRY_FIRST_S);
+    struct boot failed = ended(BOOT_FAILED);
+    static const uint32_t full[] = {30, 60, 120, 240, 480, 600, 600};
+    for (size_t i = 0; i < sizeof full / sizeof full[0]; i++) {
+        struct boot_retry same = r;
+        assert_int_equal(boot_retry_after_boot(&same, 0, &failed, 0, 0), full[i]);
+        /* the largest cut: a quarter of the delay */
+        assert_int_equal(boot_retry_after_boot(&r, 0, &failed, 0, full[i] / 4), full[i] - full[i] / 4);
+        assert_int_equal(r.failures, i + 1);
+    }
+    /* any random value stays within [3/4 d, d] */
+    for (uint32_t rnd = 0; rnd < 2000; rnd += 7) {
+        struct boot_retry same = r;
+        uint32_t d = boot_retry_after_boot(&same, 0, &failed, 0, rnd * 2654435761u);
+        assert_true(d >= 450 && d <= 600);
+    }
+    /* an accepted config clears the count: the next failure starts at 30 s */
+    struct boot ok = ended(BOOT_CONFIG_ACCEPTED);
+    assert_int_equal(boot_retry_after_boot(&r, 1, &ok, 0, 0), 0);
+    assert_false(r.armed);
+    assert_int_equal(r.failures, 0);
+    assert_int_equal(boot_retry_after_boot(&r, 0, &failed, 0, 0), 30);
+}
+
+/* The timer fires once, at its time, across the 32-bit wrap of the clock. */
+static void test_retry_due_once_across_the_clock_wrap(void **state)
+{
+    (void)state;
+    struct boot_retry r;
+    boot_retry_init(&r, 10);
+    struct boot failed = ended(BOOT_FAILED);
+    uint32_t now = UINT32_MAX - 4000u;
+    assert_int_equal(boot_retry_after_boot(&r, 0, &failed, now, 0), 10);
+    assert_int_equal(boot_retry_wait_ms(&r, now), 10000);
+    assert_false(boot_retry_due(&r, now + 9999u)); /* wraps past 0 */
+    assert_int_equal(boot_retry_wait_ms(&r, now + 9999u), 1);
+    assert_true(boot_retry_due(&r, now + 10000u));
+    assert_false(boot_retry_due(&r, now + 10001u)); /* fired: disarmed */
+    assert_int_equal(boot_retry_wait_ms(&r, now + 10001u), UINT32_MAX);
+    /* cancel (console reboot) drops the pending retry, keeps the count */
+    assert_int_equal(boot_retry_after_boot(&r, 0, &failed, 0, 0), 20);
+    boot_retry_cancel(&r);
+    assert_false(boot_retry_due(&r, 30000));
+    assert_int_equal(r.failures, 2);
+}
+
+/* Not retried: the user's turn (auth string), or retries switched off.
+ * A server's delay is honoured up to an hour. */
+static void test_retry_not_armed_and_server_delay_capped(void **state)
+{
+    (void)state;
+    struct boot_retry r;
+    boot_retry_init(&r, BOOT_RETRY_FIRST_S);
+    struct boot waiting = ended(BOOT_FAILED);
+    waiting.waiting_auth_string = 1;
+    assert_int_equal(boot_retry_after_boot(&r, 0, &waiting, 0, 0), 0);
+    assert_false(r.armed);
+    struct boot busy = ended(BOOT_FAILED);
+    busy.server_retry_s = 86400;
+    assert_int_equal(boot_retry_after_boot(&r, 0, &busy, 0, 12345), BOOT_RETRY_SERVER_MAX_S);
+    /* failed before the boot flow ran (no DHCP lease): backoff, third failure */
+    assert_int_equal(boot_retry_after_boot(&r, 0, NULL, 0, 0), 120);
+    boot_retry_init(&r, 0);
+    assert_int_equal(boot_retry_after_boot(&r, 0, &busy, 0, 0), 0);
+    assert_false(boot_retry_due(&r, UINT32_MAX / 2));
 }
 
 /* A trust list over the store's size is refused and nothing changes. */
@@ -441,6 +538,9 @@ int main(void)
         cmocka_unit_test(test_fetch_failure_stops_the_boot),
         cmocka_unit_test(test_oversize_trust_list_refused),
         cmocka_unit_test(test_cert_hash_mismatch_enrols_then_decrypts),
+        cmocka_unit_test(test_retry_backoff_doubles_to_the_cap),
+        cmocka_unit_test(test_retry_due_once_across_the_clock_wrap),
+        cmocka_unit_test(test_retry_not_armed_and_server_delay_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,8 @@
 (mps2-an385, LAN9118, lwIP, DHCP) booting securely against the test call
 manager's TFTP server. Helpers and the choice of -icount: phone_qemu.py."""
 import re
+import socket
+from types import SimpleNamespace
 
 from phone_qemu import CTL_PHONE, ITL_PHONE, MAC, SGN
 
@@ -124,6 +126,34 @@ def test_no_network_is_a_clean_failure(phone, server):
     run = phone.boot(server, nic=False, extra=["--dhcp-timeout-ms", "2000"])
     assert run.rc == 1, run.out
     run.expect(r"^boot failed: no DHCP lease within 2000 ms$", level="ERR")
+
+
+def test_failed_boot_retried_until_the_server_is_back(phone, tcm, tree):
+    """No TFTP server when the phone comes up (a site outage): the boot
+    fails with its reason, the console stays up, and the phone boots again
+    after the first delay (less up to a quarter: jitter; 4 s here instead of
+    the default 30 to keep the test short), doubling it per failure, until
+    the server answers and the config is accepted."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with phone.console(SimpleNamespace(port=port), extra=["--boot-retry-s", "4"]) as con:
+        _, first = con.wait_for(r"^boot retry in (\d+) s \(failed boots: 1\)$")
+        assert 3 <= int(first[1]) <= 4, first[0]
+        con.wait_for(r"^retrying the boot \(failed boots: 1\)$")
+        con.wait_for(r"^DHCP: address 10\.0\.2\.15", start=0)
+        server = tcm(tree.root, "--port", port)
+        done, _ = con.wait_for(r"^boot complete: config accepted")
+        con.wait_for(r"^config accepted after \d+ failed boots?$", start=done)
+        con.send("quit")
+    run = con.run
+    run.expect(r"^boot failed: TFTP download of %s failed: " % CTL_PHONE, level="ERR")
+    run.expect(CONFIG_VERIFIED)
+    assert server.requests()[:3] == [CTL_PHONE, ITL_PHONE, SGN]
+    delays = [int(m) for m in re.findall(r"boot retry in (\d+) s", run.out)]
+    assert all(b > a for a, b in zip(delays, delays[1:]) if b < 450), delays
+    assert "boot retry in" not in run.out[run.out.index("boot complete: config accepted"):]
 
 
 def test_figures(phone, server, tree, elf):

@@ -337,6 +337,30 @@ def test_auth_string_wait_then_the_boot_resumes(phone, server, tree, cluster, ke
     assert "password='20261124'" in text, text
 
 
+def test_capf_retry_later_honoured_by_the_boot(phone, server, tree, cluster, keys, daemons,
+                                               tmp_path):
+    """The CAPF server is busy ("retry later {2 s}") during the boot's
+    enrolment: the boot fails with that reason, no LSC is installed, and
+    the phone boots again after the server's delay, not its own backoff
+    (30 s by default), with the console answering meanwhile."""
+    provision_mic(phone.flash, (keys / "mic.pem").read_text())
+    capf = capfd(daemons, keys, tmp_path, "--op", "install", "--fault", "retry-later",
+                 "--retry-delay", 2)
+    partial = files.build_partial_config("", capf=[("10.0.2.2", capf.port)])
+    tree.put(SGN, files.build_sgn(cluster["callmanager"], partial, SGN))
+    with phone.console(server, timeout=300) as con:
+        con.wait_for(r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 1\)$")
+        con.send("show cert")
+        con.wait_for(r"^retrying the boot \(failed boots: 1\)$")
+        con.wait_for(r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 2\)$")
+        con.send("quit")
+    run = con.run
+    run.expect(r"^session ended: retry later \(2 s\)$", level="WRN", module="CAPF")
+    run.expect(r"^boot failed: CAPF enrolment failed: retry later", level="ERR")
+    assert show_cert(run)["in_use"] == "MIC"
+    assert not (tmp_path / "capf" / "issued.der").exists()
+
+
 def test_session_continues_the_pregen_under_way(phone, server, keys, daemons, tmp_path):
     """A key generate request for the size the pre-generation is making,
     while it runs: the session takes that generation over (its slices so

@@ -9,7 +9,7 @@ from cryptography import x509
 
 from conftest import MAC
 from tcm import files
-from test_capf import DEVICE, capfd, mic  # noqa: F401  (fixtures)
+from test_capf import DEVICE, capfd, mic, show_cert  # noqa: F401  (fixtures)
 
 SGN = "SEP%s.cnf.xml.sgn" % MAC
 ENC = "SEP%s.cnf.xml.enc.sgn" % MAC
@@ -162,3 +162,37 @@ def test_auth_by_mic_enrols_then_decrypts(secure_phone, server, tftp_tree, capfd
     again.expect(r"^verifyFile: verify SUCCESS <%s>$" % re.escape(ENC))
     again.expect(r"^encrypted config decrypted and verified \(\d+ bytes\)$")
     assert "starting CAPF" not in again.stdout
+
+
+def test_retry_later_is_honoured_then_the_boot_retried(secure_phone, server, tftp_tree, capfd,
+                                                       mic, cluster):
+    """The CAPF server is busy ("retry later {2 s}"): the boot fails with
+    that reason, nothing is installed, and at the console the phone boots
+    again after the server's delay (not its own backoff, which would double
+    it) while the console keeps answering."""
+    capf = capfd("--op", "install", "--fault", "retry-later", "--retry-delay", 2)
+    tftp_tree.put(SGN, files.build_sgn(cluster["callmanager"], _partial("", capf.addr), SGN))
+
+    with secure_phone.console(server, extra=mic) as con:
+        con.wait_for(r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 1\)$")
+        con.send("show cert")
+        con.wait_for(r"^retrying the boot \(failed boots: 1\)$")
+        con.wait_for(r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 2\)$")
+        con.send("quit")
+    run = con.run
+    run.expect(r"^session ended: retry later \(2 s\)$", level="WRN", module="CAPF")
+    run.expect_error(r"^boot failed: CAPF enrolment failed: retry later")
+    assert run.stdout.count("tlRequestFile: Request CTLSEP") >= 2
+    assert not (capf.out / "issued.der").exists()
+    assert show_cert(run)["in_use"] == "MIC"
+    # Spaced by the server's delay: the second boot began >= 2 s after the first failed.
+    fail1 = _seconds(run, r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 1\)$")
+    again = _seconds(run, r"^retrying the boot \(failed boots: 1\)$")
+    assert again - fail1 >= 2.0 - 0.01, (fail1, again)
+
+
+def _seconds(run, pattern):
+    """The trace time of the first message matching pattern, in seconds."""
+    line = next(t for t in run.trace if re.search(pattern, t.msg))
+    h, m, s = line.time.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)

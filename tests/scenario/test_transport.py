@@ -110,3 +110,28 @@ def test_boot_from_server_without_option_support(phone, tcm, tftp_tree):
     assert run.rc == 0, run.stdout
     assert counters["oack_sent"] == 0 and counters["transfers_ok"] == 3, counters
     assert run.received() == {n: len(tftp_tree.read(n)) for n in (CTL_PHONE, ITL_PHONE, SGN)}
+
+
+def test_failed_boot_retried_until_the_server_is_back(phone, tcm, tftp_tree):
+    """No TFTP server at power-up (a site outage): the boot fails with its
+    reason, the phone stays at its console and boots again with backoff
+    (1 s, then 2 s, ...); once the server answers, the config is accepted
+    and the count of failed boots traced."""
+    port = closed_port(socket.SOCK_DGRAM)
+    with phone.console("127.0.0.1:%d" % port, extra=["--boot-retry-s", "1"]) as con:
+        con.wait_for(r"^boot retry in 1 s \(failed boots: 1\)$")
+        con.wait_for(r"^retrying the boot \(failed boots: 1\)$")
+        con.wait_for(r"^boot retry in 2 s \(failed boots: 2\)$")
+        server = tcm(tftp_tree.root, "--port", port)
+        con.wait_for(r"^boot complete: config accepted", timeout=30)
+        con.send("show trustlist")
+        con.send("quit")
+    run = con.run
+    run.expect(r"^config accepted after \d+ failed boots?$")
+    run.expect_error(r"^boot failed: TFTP download of %s failed: server unreachable$" % CTL_PHONE)
+    assert server.requests()[:3] == [CTL_PHONE, ITL_PHONE, SGN]
+    tl = run.trust_list()
+    assert (tl["CTL"], tl["ITL"]) == (tftp_tree.md5(CTL_PHONE), tftp_tree.md5(ITL_PHONE))
+    # No retry is armed once the config is accepted.
+    accepted = run.stdout.index("boot complete: config accepted")
+    assert "boot retry in" not in run.stdout[accepted:]

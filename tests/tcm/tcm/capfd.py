@@ -23,7 +23,7 @@ with reason 7; an unexpected device name with reason 9.
 Faults (--fault):
   end-7          end session reason 7 right after the auth response
   end-9          end session reason 9 (unknown device)
-  retry-later    retry later {delay 30} instead of an operation
+  retry-later    retry later {delay --retry-delay, default 30 s} instead of an operation
   close-mid      close the connection after the key generate response
   garbage        send random bytes instead of the auth request
   oversized      send a header announcing a 65535-byte body, then close
@@ -127,7 +127,7 @@ def verify_signed_data(cert, data, sig, sha512):
 class Server(TlsServer):
     def __init__(self, keys, cert="capf", port=0, op="install", auth=2, password=None,
                  device=None, key_type="rsa", key_size=2048, curve=0, fault=None, slow=0.0,
-                 out=None, log=None):
+                 out=None, log=None, retry_delay=30):
         self.keys = Path(keys)
         self.capf_cert = x509.load_pem_x509_certificate((self.keys / (cert + ".crt")).read_bytes())
         self.capf_key = serialization.load_pem_private_key(
@@ -140,6 +140,7 @@ class Server(TlsServer):
         self.op, self.auth, self.password, self.device = op, auth, password, device
         self.key_type, self.key_size, self.curve = key_type, key_size, curve
         self.fault, self.slow, self.log = fault, slow, log
+        self.retry_delay = retry_delay
         self.out = Path(out) if out else None
         self.counters = Counters()
         super().__init__(port, 8)
@@ -220,7 +221,8 @@ class Server(TlsServer):
             return
         if self.fault == "retry-later":
             self._say("retry later")
-            self._send(conn, message(RETRY_LATER, sid, (EL_RETRY, struct.pack(">I", 30))))
+            self._send(conn, message(RETRY_LATER, sid,
+                                     (EL_RETRY, struct.pack(">I", self.retry_delay))))
             return
         device = el.get(EL_DEVICE, b"").rstrip(b"\0").decode(errors="replace")
         getattr(self, "_op_" + self.op)(conn, sid, device)
@@ -387,12 +389,14 @@ def main(argv=None):
     p.add_argument("--curve", type=int, default=0)
     p.add_argument("--fault", choices=FAULTS)
     p.add_argument("--slow", type=float, default=0.0)
+    p.add_argument("--retry-delay", type=int, default=30)
     p.add_argument("--out")
     p.add_argument("-v", action="store_true")
     a = p.parse_args(argv)
 
     srv = Server(a.keys, a.cert, a.port, a.op, a.auth, a.password, a.device, a.key_type,
-                 a.key_size, a.curve, a.fault, a.slow, a.out, say if a.v else None)
+                 a.key_size, a.curve, a.fault, a.slow, a.out, say if a.v else None,
+                 a.retry_delay)
     return serve_until_signal(srv, "%s:%d" % (BIND_ADDR, srv.port))
 
 
