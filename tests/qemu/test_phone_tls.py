@@ -349,11 +349,7 @@ def test_capf_retry_later_honoured_by_the_boot(phone, server, tree, cluster, key
     partial = files.build_partial_config("", capf=[("10.0.2.2", capf.port)])
     tree.put(SGN, files.build_sgn(cluster["callmanager"], partial, SGN))
     with phone.console(server, timeout=300) as con:
-        con.wait_for(r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 1\)$")
-        con.send("show cert")
-        con.wait_for(r"^retrying the boot \(failed boots: 1\)$")
-        con.wait_for(r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 2\)$")
-        con.send("quit")
+        console.ride_out_capf_retry_later(con, 2)
     run = con.run
     run.expect(r"^session ended: retry later \(2 s\)$", level="WRN", module="CAPF")
     run.expect(r"^boot failed: CAPF enrolment failed: retry later", level="ERR")

@@ -8,7 +8,7 @@ import re
 from cryptography import x509
 
 from conftest import MAC
-from tcm import files
+from tcm import console, files
 from test_capf import DEVICE, capfd, mic, show_cert  # noqa: F401  (fixtures)
 
 SGN = "SEP%s.cnf.xml.sgn" % MAC
@@ -174,11 +174,7 @@ def test_retry_later_is_honoured_then_the_boot_retried(secure_phone, server, tft
     tftp_tree.put(SGN, files.build_sgn(cluster["callmanager"], _partial("", capf.addr), SGN))
 
     with secure_phone.console(server, extra=mic) as con:
-        con.wait_for(r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 1\)$")
-        con.send("show cert")
-        con.wait_for(r"^retrying the boot \(failed boots: 1\)$")
-        con.wait_for(r"^boot retry in 2 s, as the CAPF server asked \(failed boots: 2\)$")
-        con.send("quit")
+        console.ride_out_capf_retry_later(con, 2)
     run = con.run
     run.expect(r"^session ended: retry later \(2 s\)$", level="WRN", module="CAPF")
     run.expect_error(r"^boot failed: CAPF enrolment failed: retry later")

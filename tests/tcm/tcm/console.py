@@ -1,5 +1,6 @@
 """Parsers of the phone's console output (the board-independent command
-answers), shared by the host scenario tests and the QEMU tests."""
+answers) and console dialogues, shared by the host scenario tests and the
+QEMU tests."""
 import re
 
 
@@ -22,3 +23,17 @@ def show_cert(lines):
         if m and cur is not None:
             cur[m[1]] = m[2]
     return out
+
+
+def ride_out_capf_retry_later(con, delay):
+    """A phone whose boot's CAPF server answers "retry later {delay}", at
+    its console `con` (anything with wait_for(regex) and send(line)): the
+    failed boot arms a retry after exactly the server's delay (not the
+    phone's own backoff, which would double), `show cert` is typed while it
+    waits, the boot runs again and fails the same way; then `quit`."""
+    asked = r"^boot retry in %d s, as the CAPF server asked \(failed boots: %d\)$"
+    con.wait_for(asked % (delay, 1))
+    con.send("show cert")
+    con.wait_for(r"^retrying the boot \(failed boots: 1\)$")
+    con.wait_for(asked % (delay, 2))
+    con.send("quit")
