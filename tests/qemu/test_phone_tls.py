@@ -36,7 +36,7 @@ def regenerate(tree, cluster):
 
 
 def tvs_requests(tvs):
-    return [line for line in tvs.log if line.startswith("tvs request ")]
+    return tvs.logged("tvs request ")
 
 
 @pytest.fixture

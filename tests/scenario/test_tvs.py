@@ -25,7 +25,7 @@ class Tvsd(Daemon):
         super().__init__("tcm.tvsd", "--keys", keys, "-v", *args)
 
     def requests(self):
-        return [line for line in self.log if line.startswith("tvs request ")]
+        return self.logged("tvs request ")
 
 
 @pytest.fixture

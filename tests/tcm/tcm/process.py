@@ -60,6 +60,13 @@ class Daemon:
                 seen, quiet_since = len(self.log), time.monotonic()
         return "\n".join(list(self.log))
 
+    def logged(self, prefix, settle=0.3):
+        """Log lines starting with prefix, once the log has been quiet for
+        `settle` s: the phone may trace a server's answer before the
+        server's own log line has been read."""
+        return [line for line in self.text(settle=settle).splitlines()
+                if line.startswith(prefix)]
+
     def before_stop(self):
         """Hook: what a server must finish before it is stopped."""
 
