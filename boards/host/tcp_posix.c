@@ -225,12 +225,7 @@ const struct tvs_net *tcp_posix_net_init(struct tcp_posix_net *n)
         n->conn[i].tcp.fd = -1;
     /* A connection (struct tcp_posix_net_conn) starts with its struct
      * tcp_posix, which starts with its struct tls_stream. */
-    n->net = (struct tvs_net){n,
-                              net_connect,
-                              tls_stream_handshake,
-                              tls_stream_write,
-                              tls_stream_read,
-                              net_close,
-                              NULL /* the kernel runs TCP/IP */};
+    n->net = (struct tvs_net){n, net_connect, tls_stream_handshake, tls_stream_write,
+                              tls_stream_read, net_close, NULL /* the kernel runs TCP/IP */};
     return &n->net;
 }

@@ -267,12 +267,7 @@ const struct tvs_net *tcp_lwip_net_init(struct tcp_lwip_net *n, tcp_lwip_service
         n->conn[i].owner = n;
     n->service = service;
     n->service_ctx = service_ctx;
-    n->net = (struct tvs_net){n,
-                              net_connect,
-                              tls_stream_handshake,
-                              tls_stream_write,
-                              tls_stream_read,
-                              net_close,
-                              net_poll};
+    n->net = (struct tvs_net){n, net_connect, tls_stream_handshake, tls_stream_write,
+                              tls_stream_read, net_close, net_poll};
     return &n->net;
 }
