@@ -149,12 +149,10 @@ static const struct tls_stream_io lwip_io = {stream_send_some, stream_feed, wait
 
 /* --- connection slots --------------------------------------------------- */
 
-/* A free slot again (its owner stays). */
+/* A free slot again (net_connect claims it anew). */
 static void reset_slot(struct tcp_lwip_conn *c)
 {
-    struct tcp_lwip_net *owner = c->owner;
     memset(c, 0, sizeof *c);
-    c->owner = owner;
 }
 
 /* Drops the connection: unread data is acknowledged first (lwIP answers a
@@ -240,6 +238,7 @@ static void *net_connect(void *ctx, const char *host, uint16_t port, uint32_t ti
     }
     reset_slot(c);
     c->stream.io = &lwip_io;
+    c->owner = n;
     c->in_use = 1;
     uint32_t deadline = now_ms() + timeout_ms;
     ip_addr_t addr;
@@ -263,8 +262,6 @@ const struct tvs_net *tcp_lwip_net_init(struct tcp_lwip_net *n, tcp_lwip_service
                                         void *service_ctx)
 {
     memset(n, 0, sizeof *n);
-    for (size_t i = 0; i < TCP_LWIP_CONNS; i++)
-        n->conn[i].owner = n;
     n->service = service;
     n->service_ctx = service_ctx;
     n->net = (struct tvs_net){n, net_connect, tls_stream_handshake, tls_stream_write,
