@@ -26,9 +26,7 @@ const char *tcp_posix_result_str(enum tcp_posix_result r)
     case TCP_POSIX_RESOLVE: return "host name does not resolve";
     case TCP_POSIX_REFUSED: return "connection refused";
     case TCP_POSIX_TIMEOUT: return "timed out";
-    case TCP_POSIX_IO: return "connection reset";
-    case TCP_POSIX_TLS: return "TLS failure";
-    case TCP_POSIX_CLOSED: return "connection closed";
+    case TCP_POSIX_IO: return "socket error";
     }
     return "?";
 }
@@ -64,6 +62,59 @@ static int wait_for(struct tcp_posix *c, short events, uint32_t deadline)
     }
 }
 
+/* --- struct tls_stream_io: moving TLS bytes ---------------------------- */
+
+static struct tcp_posix *tcp_of(struct tls_stream *s)
+{
+    return (struct tcp_posix *)s; /* its first member */
+}
+
+static int stream_send_some(struct tls_stream *s, const uint8_t *p, size_t n)
+{
+    struct tcp_posix *c = tcp_of(s);
+    ssize_t sent = send(c->fd, p, n, MSG_NOSIGNAL);
+    if (sent >= 0)
+        return (int)sent; /* n <= SECD_TLS_IO_BUF */
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return 0;
+    c->sys_errno = errno;
+    return -1;
+}
+
+/* Reads what is there (through a bounce buffer: recv() cannot write into
+ * the session) and feeds it, or the end of the stream. */
+static int stream_feed(struct tls_stream *s, struct secd_tls *t)
+{
+    struct tcp_posix *c = tcp_of(s);
+    uint8_t buf[SECD_TLS_IO_BUF];
+    size_t room = secd_tls_input_room(t);
+    ssize_t got = recv(c->fd, buf, room < sizeof buf ? room : sizeof buf, 0);
+    if (got > 0) {
+        secd_tls_feed(t, buf, (size_t)got);
+        return 1;
+    }
+    if (got == 0) {
+        secd_tls_feed_eof(t, 0);
+        return 1;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return 0;
+    c->sys_errno = errno;
+    secd_tls_feed_eof(t, 1);
+    return 1;
+}
+
+static enum tvs_net_result stream_wait(struct tls_stream *s, enum tls_stream_wait what,
+                                       uint32_t deadline)
+{
+    int w = wait_for(tcp_of(s), what == TLS_STREAM_WAIT_SEND ? POLLOUT : POLLIN, deadline);
+    return w > 0 ? TVS_NET_OK : w == 0 ? TVS_NET_TIMEOUT : TVS_NET_RESET;
+}
+
+static const struct tls_stream_io posix_io = {stream_send_some, stream_feed, stream_wait};
+
+/* --- connecting --------------------------------------------------------- */
+
 static enum tcp_posix_result connect_addr(struct tcp_posix *c, const struct addrinfo *ai,
                                           uint32_t deadline)
 {
@@ -98,6 +149,7 @@ enum tcp_posix_result tcp_posix_connect(struct tcp_posix *c, const char *host, u
                                         uint32_t timeout_ms)
 {
     memset(c, 0, sizeof *c);
+    c->stream.io = &posix_io;
     c->fd = -1;
     uint32_t deadline = now_ms() + timeout_ms;
     char service[8];
@@ -117,159 +169,12 @@ enum tcp_posix_result tcp_posix_connect(struct tcp_posix *c, const char *host, u
     return r;
 }
 
-/* Sends everything the session has queued. */
-static enum tcp_posix_result flush_output(struct tcp_posix *c, struct secd_tls *t,
-                                          uint32_t deadline)
-{
-    const uint8_t *p;
-    size_t n;
-    while ((n = secd_tls_output(t, &p)) > 0) {
-        ssize_t sent = send(c->fd, p, n, MSG_NOSIGNAL);
-        if (sent > 0) {
-            secd_tls_output_done(t, (size_t)sent);
-            continue;
-        }
-        if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            c->sys_errno = errno;
-            secd_tls_feed_eof(t, 1);
-            return TCP_POSIX_IO;
-        }
-        int w = wait_for(c, POLLOUT, deadline);
-        if (w <= 0)
-            return w == 0 ? TCP_POSIX_TIMEOUT : TCP_POSIX_IO;
-    }
-    return TCP_POSIX_OK;
-}
-
-/* Waits for bytes and feeds them to the session (or the end of stream). */
-static enum tcp_posix_result fill_input(struct tcp_posix *c, struct secd_tls *t,
-                                        uint32_t deadline)
-{
-    uint8_t buf[SECD_TLS_IO_BUF];
-    for (;;) {
-        size_t room = secd_tls_input_room(t);
-        ssize_t got = recv(c->fd, buf, room < sizeof buf ? room : sizeof buf, 0);
-        if (got > 0) {
-            secd_tls_feed(t, buf, (size_t)got);
-            return TCP_POSIX_OK;
-        }
-        if (got == 0) {
-            secd_tls_feed_eof(t, 0);
-            return TCP_POSIX_OK; /* the session reports what the end means */
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            c->sys_errno = errno;
-            secd_tls_feed_eof(t, 1);
-            return TCP_POSIX_OK;
-        }
-        int w = wait_for(c, POLLIN, deadline);
-        if (w <= 0)
-            return w == 0 ? TCP_POSIX_TIMEOUT : TCP_POSIX_IO;
-    }
-}
-
-/* After a step: flush, and read when the session waits for input. */
-static enum tcp_posix_result pump(struct tcp_posix *c, struct secd_tls *t, uint32_t deadline)
-{
-    enum tcp_posix_result r = flush_output(c, t, deadline);
-    if (r != TCP_POSIX_OK)
-        return r;
-    if (secd_tls_wants_input(t))
-        return fill_input(c, t, deadline);
-    return TCP_POSIX_OK;
-}
-
-static enum tcp_posix_result tls_result(struct tcp_posix *c, enum secd_tls_status st)
-{
-    c->tls_status = st;
-    if (st == SECD_TLS_OK)
-        return TCP_POSIX_OK;
-    if (st == SECD_TLS_CLOSED)
-        return TCP_POSIX_CLOSED;
-    if (st == SECD_TLS_ERR_IO)
-        return TCP_POSIX_IO;
-    return TCP_POSIX_TLS;
-}
-
-enum tcp_posix_result tcp_posix_handshake(struct tcp_posix *c, struct secd_tls *t,
-                                          uint32_t timeout_ms)
-{
-    uint32_t deadline = now_ms() + timeout_ms;
-    enum secd_tls_status st;
-    while ((st = secd_tls_handshake(t)) == SECD_TLS_WANT_IO) {
-        enum tcp_posix_result r = pump(c, t, deadline);
-        if (r != TCP_POSIX_OK)
-            return r;
-    }
-    /* Send what the last step queued (Finished, or an alert). */
-    enum tcp_posix_result r = flush_output(c, t, deadline);
-    if (st != SECD_TLS_OK)
-        return tls_result(c, st);
-    return r;
-}
-
-enum tcp_posix_result tcp_posix_write(struct tcp_posix *c, struct secd_tls *t, const uint8_t *p,
-                                      size_t n, uint32_t timeout_ms)
-{
-    uint32_t deadline = now_ms() + timeout_ms;
-    while (n > 0) {
-        size_t done = 0;
-        enum secd_tls_status st = secd_tls_write(t, p, n, &done);
-        if (st != SECD_TLS_OK && st != SECD_TLS_WANT_IO)
-            return tls_result(c, st);
-        p += done;
-        n -= done;
-        enum tcp_posix_result r = st == SECD_TLS_WANT_IO ? pump(c, t, deadline)
-                                                         : flush_output(c, t, deadline);
-        if (r != TCP_POSIX_OK)
-            return r;
-    }
-    return TCP_POSIX_OK;
-}
-
-enum tcp_posix_result tcp_posix_read(struct tcp_posix *c, struct secd_tls *t, uint8_t *buf,
-                                     size_t cap, size_t *got, uint32_t timeout_ms)
-{
-    uint32_t deadline = now_ms() + timeout_ms;
-    *got = 0;
-    for (;;) {
-        enum secd_tls_status st = secd_tls_read(t, buf, cap, got);
-        if (st == SECD_TLS_OK && *got > 0)
-            return flush_output(c, t, deadline);
-        if (st != SECD_TLS_WANT_IO && st != SECD_TLS_OK)
-            return tls_result(c, st);
-        enum tcp_posix_result r = pump(c, t, deadline);
-        if (r != TCP_POSIX_OK)
-            return r;
-    }
-}
-
-enum tcp_posix_result tcp_posix_read_exact(struct tcp_posix *c, struct secd_tls *t, uint8_t *buf,
-                                           size_t n, uint32_t timeout_ms)
-{
-    uint32_t deadline = now_ms() + timeout_ms;
-    while (n > 0) {
-        size_t got = 0;
-        int left = remaining(deadline);
-        if (left == 0)
-            return TCP_POSIX_TIMEOUT;
-        enum tcp_posix_result r = tcp_posix_read(c, t, buf, n, &got, (uint32_t)left);
-        if (r != TCP_POSIX_OK)
-            return r;
-        buf += got;
-        n -= got;
-    }
-    return TCP_POSIX_OK;
-}
-
 void tcp_posix_close(struct tcp_posix *c, struct secd_tls *t)
 {
     if (c->fd < 0)
         return;
-    if (t) {
-        secd_tls_close(t);
-        flush_output(c, t, now_ms() + 200);
-    }
+    if (t)
+        tls_stream_close_notify(c, t, TCP_POSIX_CLOSE_FLUSH_MS);
     close(c->fd);
     c->fd = -1;
 }
@@ -284,8 +189,6 @@ static enum tvs_net_result net_result(enum tcp_posix_result r)
     case TCP_POSIX_REFUSED: return TVS_NET_UNREACHABLE;
     case TCP_POSIX_TIMEOUT: return TVS_NET_TIMEOUT;
     case TCP_POSIX_IO: return TVS_NET_RESET;
-    case TCP_POSIX_TLS: return TVS_NET_TLS;
-    case TCP_POSIX_CLOSED: return TVS_NET_CLOSED;
     }
     return TVS_NET_RESET;
 }
@@ -308,28 +211,6 @@ static void *net_connect(void *ctx, const char *host, uint16_t port, uint32_t ti
     return NULL;
 }
 
-static struct tcp_posix *tcp_of(void *conn)
-{
-    return &((struct tcp_posix_net_conn *)conn)->tcp;
-}
-
-static enum tvs_net_result net_handshake(void *conn, struct secd_tls *t, uint32_t timeout_ms)
-{
-    return net_result(tcp_posix_handshake(tcp_of(conn), t, timeout_ms));
-}
-
-static enum tvs_net_result net_write(void *conn, struct secd_tls *t, const uint8_t *p, size_t n,
-                                     uint32_t timeout_ms)
-{
-    return net_result(tcp_posix_write(tcp_of(conn), t, p, n, timeout_ms));
-}
-
-static enum tvs_net_result net_read(void *conn, struct secd_tls *t, uint8_t *p, size_t cap,
-                                    size_t *got, uint32_t timeout_ms)
-{
-    return net_result(tcp_posix_read(tcp_of(conn), t, p, cap, got, timeout_ms));
-}
-
 static void net_close(void *conn, struct secd_tls *t)
 {
     struct tcp_posix_net_conn *c = conn;
@@ -342,7 +223,9 @@ const struct tvs_net *tcp_posix_net_init(struct tcp_posix_net *n)
     memset(n, 0, sizeof *n);
     for (size_t i = 0; i < TCP_POSIX_NET_CONNS; i++)
         n->conn[i].tcp.fd = -1;
-    n->net = (struct tvs_net){n, net_connect, net_handshake, net_write, net_read, net_close,
-                              NULL /* the kernel runs TCP/IP */};
+    /* A connection (struct tcp_posix_net_conn) starts with its struct
+     * tcp_posix, which starts with its struct tls_stream. */
+    n->net = (struct tvs_net){n, net_connect, tls_stream_handshake, tls_stream_write,
+                              tls_stream_read, net_close, NULL /* the kernel runs TCP/IP */};
     return &n->net;
 }

@@ -185,7 +185,7 @@ static void fetch_next(struct phone *p)
     p->tftp.on_data = sink_data;
     p->tftp.on_restart = sink_restart;
     p->tftp.sink_ctx = &p->boot;
-    if (tftp_lwip_start(&p->tftp, name, NULL, TFTPC_DEFAULT_MAX_FILE_SIZE) != 0)
+    if (tftp_lwip_start(&p->tftp, name, TFTPC_DEFAULT_MAX_FILE_SIZE) != 0)
         boot_on_file(&p->boot, FETCH_FAILED, "bad file name", NULL, 0);
 }
 

@@ -3,6 +3,8 @@
  * TVS and CAPF clients run unchanged on the board (counterpart of
  * boards/host/tcp_posix).
  *
+ * The TLS steps are firmware/tls_stream's loops; this file is their
+ * transport (struct tls_stream_io) and connects, closes and releases.
  * lwIP is event driven (NO_SYS=1): its callbacks queue what arrives
  * (received pbufs, connect/error events, freed send space) in the
  * connection; the blocking-style calls of tvs_net wait for those events
@@ -26,6 +28,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "secd/tls.h"
+#include "tls_stream.h"
 #include "tvs_client.h"
 
 /* Connections open at once: an HTTPS server (or CAPF) waiting for its
@@ -37,12 +40,12 @@
 struct tcp_lwip_net;
 
 struct tcp_lwip_conn {
+    struct tls_stream stream;    /* first: the TLS loops (firmware/tls_stream) run on it */
     struct tcp_lwip_net *owner;
     struct tcp_pcb *pcb;         /* NULL once lwIP freed it (error) or we closed */
     int in_use;
     int connected;
     int peer_closed;             /* FIN received */
-    err_t err;                   /* from the error callback: ERR_RST, ERR_ABRT, ... */
     struct pbuf *rx;             /* received, not yet fed to TLS */
     int dns_done;                /* name resolution answered (ok or not) */
     ip_addr_t dns_addr;

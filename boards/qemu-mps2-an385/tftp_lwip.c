@@ -50,17 +50,13 @@ static void drain(struct tftp_lwip *s)
             break;
         case TFTPC_ACT_RESTART:
             s->len = 0;
-            if (!s->buf && s->on_restart)
-                s->on_restart(s->sink_ctx);
+            s->on_restart(s->sink_ctx);
             break;
         case TFTPC_ACT_DATA:
-            /* tftpc's size limit is at most cap, so this always fits. */
+            /* tftpc's size limit is at most cap: never more than cap. */
             if (out.offset + out.len > s->cap)
                 break;
-            if (s->buf)
-                memcpy(s->buf + out.offset, out.data, out.len);
-            else if (s->on_data)
-                s->on_data(s->sink_ctx, out.offset, out.data, out.len);
+            s->on_data(s->sink_ctx, out.offset, out.data, out.len);
             s->len = out.offset + out.len;
             break;
         case TFTPC_ACT_DONE:
@@ -114,12 +110,11 @@ int tftp_lwip_open(struct tftp_lwip *s, const struct tftp_lwip_server *servers, 
     return 0;
 }
 
-int tftp_lwip_start(struct tftp_lwip *s, const char *file, uint8_t *buf, size_t cap)
+int tftp_lwip_start(struct tftp_lwip *s, const char *file, size_t cap)
 {
     s->c.cfg = s->cfg;
     if (cap < s->c.cfg.max_file_size || s->c.cfg.max_file_size == 0)
-        s->c.cfg.max_file_size = (uint32_t)cap; /* the caller's buffer is the hard limit */
-    s->buf = buf;
+        s->c.cfg.max_file_size = (uint32_t)cap; /* the caller's cap is the hard limit */
     s->cap = cap;
     s->len = 0;
     if (tftpc_start(&s->c, file, hal_monotonic_ms()) != 0)

@@ -37,11 +37,10 @@ struct tftp_lwip {
     struct tftpc_config cfg;     /* as opened; a fetch may lower the size limit */
     tftp_lwip_request_fn on_request;
     void *ctx;
-    uint8_t *buf;                /* the current download's buffer, or NULL when ... */
     size_t cap, len;
-    /* ... the bytes stream to this sink instead (in file order; on_restart
-     * when tftpc starts over with another server): RAM does not grow with
-     * the file. */
+    /* The file's bytes stream to this sink, in file order (on_restart when
+     * tftpc starts over with another server): RAM does not grow with the
+     * file. Both are set before tftp_lwip_start. */
     int (*on_data)(void *ctx, uint32_t offset, const uint8_t *p, size_t n);
     void (*on_restart)(void *ctx);
     void *sink_ctx;
@@ -53,10 +52,10 @@ struct tftp_lwip {
  * Returns 0, or -1 (bad server count, no pcb). */
 int tftp_lwip_open(struct tftp_lwip *s, const struct tftp_lwip_server *servers, size_t n,
                    const struct tftpc_config *cfg);
-/* Starts downloading `file` into buf, or into the on_data sink when buf is
- * NULL (at most cap bytes: a larger file is refused as TFTPC_TOO_LARGE).
- * Returns 0, or -1 for a bad name. */
-int tftp_lwip_start(struct tftp_lwip *s, const char *file, uint8_t *buf, size_t cap);
+/* Starts downloading `file` into the on_data sink (at most cap bytes: a
+ * larger file is refused as TFTPC_TOO_LARGE). Returns 0, or -1 for a bad
+ * name. */
+int tftp_lwip_start(struct tftp_lwip *s, const char *file, size_t cap);
 /* Timers: call from the main loop. */
 void tftp_lwip_poll(struct tftp_lwip *s);
 /* 1 once the download ended; then the reason (TFTPC_OK = complete), the

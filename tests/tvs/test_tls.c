@@ -1,4 +1,5 @@
-/* secd/tls driven by boards/host/tcp_posix against a real TLS server
+/* secd/tls driven by firmware/tls_stream over boards/host/tcp_posix
+ * against a real TLS server
  * (Python's ssl module, tests/tcm/tcm/tvsd.py): pinned leaf accepted or
  * refused, TLS 1.0 refused, plain-RSA suite, deferred decisions, and the
  * TVS message exchange over the session. */
@@ -17,6 +18,7 @@
 #include "secd/tvs.h"
 #include "server.h"
 #include "tcp_posix.h"
+#include "tls_stream.h"
 
 #define TIMEOUT_MS 5000
 
@@ -53,41 +55,41 @@ static double ms_since(const struct timespec *a)
 }
 
 /* Connects and runs the handshake; returns the handshake result. */
-static enum tcp_posix_result open_session(struct tcp_posix *c, struct secd_tls *t,
-                                          const struct tvsd *s, struct pin *p)
+static enum tvs_net_result open_session(struct tcp_posix *c, struct secd_tls *t,
+                                        const struct tvsd *s, struct pin *p)
 {
     assert_int_equal(tcp_posix_connect(c, "127.0.0.1", s->port, TIMEOUT_MS), TCP_POSIX_OK);
     struct secd_tls_config cfg = {.verify = pin_rule, .verify_ctx = p, .sni = "ucm-a1.tcm.test"};
     assert_int_equal(secd_tls_init(t, &cfg), SECD_TLS_OK);
-    return tcp_posix_handshake(c, t, TIMEOUT_MS);
+    return tls_stream_handshake(c, t, TIMEOUT_MS);
 }
 
 /* One TVS verify exchange over an open session. */
-static enum tcp_posix_result ask(struct tcp_posix *c, struct secd_tls *t, const char *cert_name,
-                                 uint32_t session, struct secd_tvs_response *r,
-                                 enum secd_tvs_err *perr, uint32_t timeout_ms)
+static enum tvs_net_result ask(struct tcp_posix *c, struct secd_tls *t, const char *cert_name,
+                               uint32_t session, struct secd_tvs_response *r,
+                               enum secd_tvs_err *perr, uint32_t timeout_ms)
 {
     static uint8_t der[4096], req[SECD_TVS_MAX_REQUEST], resp[SECD_TVS_MAX_RESPONSE];
     size_t der_len = tvsd_cert(cert_name, der, sizeof der), len = 0;
     assert_int_equal(secd_tvs_encode_request(req, sizeof req, session, "CP-8845-SEP001E7A4C11A1",
                                              der, der_len, &len),
                      SECD_TVS_OK);
-    enum tcp_posix_result res = tcp_posix_write(c, t, req, len, timeout_ms);
-    if (res != TCP_POSIX_OK)
+    enum tvs_net_result res = tls_stream_write(c, t, req, len, timeout_ms);
+    if (res != TVS_NET_OK)
         return res;
-    res = tcp_posix_read_exact(c, t, resp, SECD_TVS_HEADER_LEN, timeout_ms);
-    if (res != TCP_POSIX_OK)
+    res = tls_stream_read_exact(c, t, resp, SECD_TVS_HEADER_LEN, timeout_ms);
+    if (res != TVS_NET_OK)
         return res;
     size_t need = 0;
     *perr = secd_tvs_message_len(resp, SECD_TVS_HEADER_LEN, &need);
     if (*perr != SECD_TVS_NEED_MORE && *perr != SECD_TVS_OK)
-        return TCP_POSIX_OK;
-    res = tcp_posix_read_exact(c, t, resp + SECD_TVS_HEADER_LEN, need - SECD_TVS_HEADER_LEN,
-                               timeout_ms);
-    if (res != TCP_POSIX_OK)
+        return TVS_NET_OK;
+    res = tls_stream_read_exact(c, t, resp + SECD_TVS_HEADER_LEN, need - SECD_TVS_HEADER_LEN,
+                                timeout_ms);
+    if (res != TVS_NET_OK)
         return res;
     *perr = secd_tvs_parse_response(resp, need, session, r);
-    return TCP_POSIX_OK;
+    return TVS_NET_OK;
 }
 
 static void pinned_server_vouches(void **state)
@@ -102,7 +104,7 @@ static void pinned_server_vouches(void **state)
     static struct secd_tls t;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(open_session(&c, &t, &s, &p), TCP_POSIX_OK);
+    assert_int_equal(open_session(&c, &t, &s, &p), TVS_NET_OK);
     double hs = ms_since(&t0);
     assert_int_equal(p.calls, 1);
     assert_string_equal(secd_tls_version(&t), "TLSv1.2");
@@ -111,19 +113,19 @@ static void pinned_server_vouches(void **state)
 
     struct secd_tvs_response r;
     enum secd_tvs_err e = SECD_TVS_OK;
-    assert_int_equal(ask(&c, &t, "tomcat", 0x11223344, &r, &e, TIMEOUT_MS), TCP_POSIX_OK);
+    assert_int_equal(ask(&c, &t, "tomcat", 0x11223344, &r, &e, TIMEOUT_MS), TVS_NET_OK);
     assert_int_equal(e, SECD_TVS_OK);
     assert_int_equal(r.status, 0);
     assert_int_equal(r.roles, 1ull << 7);
     assert_true(r.has_ttl);
     assert_int_equal(r.ttl, 60);
     /* Same session, second request: roles without TTL. */
-    assert_int_equal(ask(&c, &t, "callmanager_regen", 7, &r, &e, TIMEOUT_MS), TCP_POSIX_OK);
+    assert_int_equal(ask(&c, &t, "callmanager_regen", 7, &r, &e, TIMEOUT_MS), TVS_NET_OK);
     assert_int_equal(e, SECD_TVS_OK);
     assert_int_equal(r.roles, (1ull << 0) | (1ull << 2));
     assert_false(r.has_ttl);
     /* Unknown certificate: status invalid. */
-    assert_int_equal(ask(&c, &t, "attacker", 8, &r, &e, TIMEOUT_MS), TCP_POSIX_OK);
+    assert_int_equal(ask(&c, &t, "attacker", 8, &r, &e, TIMEOUT_MS), TVS_NET_OK);
     assert_int_equal(e, SECD_TVS_OK);
     assert_int_equal(r.status, 1);
     tcp_posix_close(&c, &t);
@@ -141,8 +143,8 @@ static void wrong_pin_refused(void **state)
     load_pin(&p, "tvs_regen", SECD_TLS_ACCEPT); /* the server presents "tvs" */
     struct tcp_posix c;
     static struct secd_tls t;
-    assert_int_equal(open_session(&c, &t, &s, &p), TCP_POSIX_TLS);
-    assert_int_equal(c.tls_status, SECD_TLS_ERR_CERT);
+    assert_int_equal(open_session(&c, &t, &s, &p), TVS_NET_TLS);
+    assert_int_equal(c.stream.tls_status, SECD_TLS_ERR_CERT);
     assert_int_equal(p.calls, 1);
     size_t done;
     assert_int_equal(secd_tls_write(&t, (const uint8_t *)"x", 1, &done), SECD_TLS_ERR_CERT);
@@ -162,8 +164,8 @@ static void tls10_refused(void **state)
     load_pin(&p, "tvs", SECD_TLS_ACCEPT);
     struct tcp_posix c;
     static struct secd_tls t;
-    assert_int_equal(open_session(&c, &t, &s, &p), TCP_POSIX_TLS);
-    assert_int_equal(c.tls_status, SECD_TLS_ERR_HANDSHAKE);
+    assert_int_equal(open_session(&c, &t, &s, &p), TVS_NET_TLS);
+    assert_int_equal(c.stream.tls_status, SECD_TLS_ERR_HANDSHAKE);
     assert_int_equal(p.calls, 0); /* refused before any certificate */
     char buf[96];
     printf("# TLS 1.0 server: %s (%d)\n", secd_tls_error_text(&t, buf, sizeof buf),
@@ -183,11 +185,11 @@ static void static_rsa_suite(void **state)
     load_pin(&p, "tvs", SECD_TLS_ACCEPT);
     struct tcp_posix c;
     static struct secd_tls t;
-    enum tcp_posix_result r = open_session(&c, &t, &s, &p);
+    enum tvs_net_result r = open_session(&c, &t, &s, &p);
     char buf[96];
-    printf("# AES256-SHA server: %s %s %s\n", tcp_posix_result_str(r),
-           secd_tls_status_str(c.tls_status), secd_tls_error_text(&t, buf, sizeof buf));
-    assert_int_equal(r, TCP_POSIX_OK);
+    printf("# AES256-SHA server: %s %s %s\n", tvs_net_result_str(r),
+           secd_tls_status_str(c.stream.tls_status), secd_tls_error_text(&t, buf, sizeof buf));
+    assert_int_equal(r, TVS_NET_OK);
     assert_string_equal(secd_tls_cipher(&t), "AES256-SHA");
     tcp_posix_close(&c, &t);
     secd_tls_free(&t);
@@ -205,7 +207,7 @@ static void deferred_decision(void **state)
     for (int accept = 0; accept <= 1; accept++) {
         struct tcp_posix c;
         static struct secd_tls t;
-        assert_int_equal(open_session(&c, &t, &s, &p), TCP_POSIX_OK);
+        assert_int_equal(open_session(&c, &t, &s, &p), TVS_NET_OK);
         size_t len = 0, done = 1;
         const uint8_t *leaf = secd_tls_peer_cert(&t, &len);
         assert_int_equal(len, p.len);
@@ -216,17 +218,17 @@ static void deferred_decision(void **state)
         assert_int_equal(done, 0);
         secd_tls_peer_decide(&t, accept);
         static const char req[] = "GET / HTTP/1.0\r\nHost: x\r\n\r\n";
-        enum tcp_posix_result w =
-            tcp_posix_write(&c, &t, (const uint8_t *)req, sizeof req - 1, TIMEOUT_MS);
+        enum tvs_net_result w =
+            tls_stream_write(&c, &t, (const uint8_t *)req, sizeof req - 1, TIMEOUT_MS);
         if (!accept) {
-            assert_int_equal(w, TCP_POSIX_TLS);
-            assert_int_equal(c.tls_status, SECD_TLS_ERR_UNVERIFIED);
+            assert_int_equal(w, TVS_NET_TLS);
+            assert_int_equal(c.stream.tls_status, SECD_TLS_ERR_UNVERIFIED);
         } else {
-            assert_int_equal(w, TCP_POSIX_OK);
+            assert_int_equal(w, TVS_NET_OK);
             uint8_t buf[256];
             size_t got = 0;
-            assert_int_equal(tcp_posix_read(&c, &t, buf, sizeof buf, &got, TIMEOUT_MS),
-                             TCP_POSIX_OK);
+            assert_int_equal(tls_stream_read(&c, &t, buf, sizeof buf, &got, TIMEOUT_MS),
+                             TVS_NET_OK);
             assert_true(got >= 15);
             assert_memory_equal(buf, "HTTP/1.1 200 OK", 15);
         }
@@ -237,7 +239,7 @@ static void deferred_decision(void **state)
 }
 
 /* Server faults surface as errors or timeouts, never as answers. */
-static void fault(const char *name, enum tcp_posix_result want_hs, enum tcp_posix_result want,
+static void fault(const char *name, enum tvs_net_result want_hs, enum tvs_net_result want,
                   enum secd_tvs_err want_err)
 {
     struct tvsd s;
@@ -247,16 +249,16 @@ static void fault(const char *name, enum tcp_posix_result want_hs, enum tcp_posi
     load_pin(&p, "tvs", SECD_TLS_ACCEPT);
     struct tcp_posix c;
     static struct secd_tls t;
-    enum tcp_posix_result hs = open_session(&c, &t, &s, &p);
+    enum tvs_net_result hs = open_session(&c, &t, &s, &p);
     assert_int_equal(hs, want_hs);
-    if (hs == TCP_POSIX_OK) {
+    if (hs == TVS_NET_OK) {
         struct secd_tvs_response r;
         enum secd_tvs_err e = SECD_TVS_OK;
-        enum tcp_posix_result got = ask(&c, &t, "tomcat", 42, &r, &e, 400);
-        printf("# fault %s: %s / %s / %s\n", name, tcp_posix_result_str(got),
-               secd_tls_status_str(c.tls_status), secd_tvs_err_str(e));
+        enum tvs_net_result got = ask(&c, &t, "tomcat", 42, &r, &e, 400);
+        printf("# fault %s: %s / %s / %s\n", name, tvs_net_result_str(got),
+               secd_tls_status_str(c.stream.tls_status), secd_tvs_err_str(e));
         assert_int_equal(got, want);
-        if (got == TCP_POSIX_OK)
+        if (got == TVS_NET_OK)
             assert_int_equal(e, want_err);
     }
     tcp_posix_close(&c, &t);
@@ -267,7 +269,7 @@ static void fault(const char *name, enum tcp_posix_result want_hs, enum tcp_posi
 static void fault_stall(void **state)
 {
     (void)state;
-    fault("stall", TCP_POSIX_OK, TCP_POSIX_TIMEOUT, SECD_TVS_OK);
+    fault("stall", TVS_NET_OK, TVS_NET_TIMEOUT, SECD_TVS_OK);
 }
 
 static void fault_stall_accept(void **state)
@@ -283,7 +285,7 @@ static void fault_stall_accept(void **state)
     assert_int_equal(tcp_posix_connect(&c, "127.0.0.1", s.port, TIMEOUT_MS), TCP_POSIX_OK);
     struct secd_tls_config cfg = {.verify = pin_rule, .verify_ctx = &p};
     assert_int_equal(secd_tls_init(&t, &cfg), SECD_TLS_OK);
-    assert_int_equal(tcp_posix_handshake(&c, &t, 300), TCP_POSIX_TIMEOUT);
+    assert_int_equal(tls_stream_handshake(&c, &t, 300), TVS_NET_TIMEOUT);
     tcp_posix_close(&c, &t);
     secd_tls_free(&t);
     tvsd_stop(&s, "faults");
@@ -292,11 +294,11 @@ static void fault_stall_accept(void **state)
 static void fault_others(void **state)
 {
     (void)state;
-    fault("reset", TCP_POSIX_OK, TCP_POSIX_IO, SECD_TVS_OK);
-    fault("garbage", TCP_POSIX_OK, TCP_POSIX_OK, SECD_TVS_ERR_PROTOCOL_ID);
-    fault("oversized", TCP_POSIX_OK, TCP_POSIX_OK, SECD_TVS_ERR_TOO_LONG);
-    fault("close-mid", TCP_POSIX_OK, TCP_POSIX_TLS, SECD_TVS_OK); /* no close_notify */
-    fault("wrong-session", TCP_POSIX_OK, TCP_POSIX_OK, SECD_TVS_ERR_SESSION);
+    fault("reset", TVS_NET_OK, TVS_NET_RESET, SECD_TVS_OK);
+    fault("garbage", TVS_NET_OK, TVS_NET_OK, SECD_TVS_ERR_PROTOCOL_ID);
+    fault("oversized", TVS_NET_OK, TVS_NET_OK, SECD_TVS_ERR_TOO_LONG);
+    fault("close-mid", TVS_NET_OK, TVS_NET_TLS, SECD_TVS_OK); /* no close_notify */
+    fault("wrong-session", TVS_NET_OK, TVS_NET_OK, SECD_TVS_ERR_SESSION);
 }
 
 static void fault_no_tls(void **state)
@@ -309,9 +311,9 @@ static void fault_no_tls(void **state)
     load_pin(&p, "tvs", SECD_TLS_ACCEPT);
     struct tcp_posix c;
     static struct secd_tls t;
-    enum tcp_posix_result r = open_session(&c, &t, &s, &p);
-    assert_true(r == TCP_POSIX_TLS || r == TCP_POSIX_IO);
-    assert_true(c.tls_status == SECD_TLS_ERR_EOF || c.tls_status == SECD_TLS_ERR_IO);
+    enum tvs_net_result r = open_session(&c, &t, &s, &p);
+    assert_true(r == TVS_NET_TLS || r == TVS_NET_RESET);
+    assert_true(c.stream.tls_status == SECD_TLS_ERR_EOF || c.stream.tls_status == SECD_TLS_ERR_IO);
     tcp_posix_close(&c, &t);
     secd_tls_free(&t);
     tvsd_stop(&s, "faults");
