@@ -161,7 +161,12 @@ def serve_until_signal(server, addr):
     signal.signal(signal.SIGINT, lambda *_: done.set())
     server.start()
     say("listening on %s" % addr)
-    done.wait()
+    # Polled, not done.wait(): the kernel may deliver SIGTERM to a server
+    # thread; Python then only runs the handler once the main thread
+    # returns to the interpreter, which a lock wait without timeout never
+    # does (a test's tvsd_stop() waited forever, about one run in 15).
+    while not done.wait(0.2):
+        pass
     server.stop()
     say("counters: %s" % json.dumps(server.stats(), sort_keys=True))
     return 0
