@@ -134,6 +134,107 @@ static void pinned_server_vouches(void **state)
     assert_non_null(strstr(s.log, "device=CP-8845-SEP001E7A4C11A1"));
 }
 
+/* A transport that gives as little as it may (tls_stream.h's contract):
+ * send_some takes 1..7 bytes and every third call none ("no room"), feed
+ * says "nothing yet" every other call, each before the socket's own
+ * functions run; with break_after > 0 it reports a broken connection on
+ * that send. The pump must still move every record, in order, through
+ * every wait path. */
+struct stingy {
+    const struct tls_stream_io *real;
+    unsigned sends, feeds, no_room, nothing_yet, break_after;
+};
+static struct stingy stingy;
+
+static int stingy_send(struct tls_stream *s, const uint8_t *p, size_t n)
+{
+    stingy.sends++;
+    if (stingy.break_after && stingy.sends == stingy.break_after)
+        return -1;
+    if (stingy.sends % 3 == 0) {
+        stingy.no_room++;
+        return 0;
+    }
+    size_t k = 1 + stingy.sends % 7;
+    return stingy.real->send_some(s, p, n < k ? n : k);
+}
+
+static int stingy_feed(struct tls_stream *s, struct secd_tls *t)
+{
+    if (++stingy.feeds % 2 == 0) {
+        stingy.nothing_yet++;
+        return 0;
+    }
+    return stingy.real->feed(s, t);
+}
+
+static enum tvs_net_result stingy_wait(struct tls_stream *s, enum tls_stream_wait what,
+                                       uint32_t deadline)
+{
+    return stingy.real->wait(s, what, deadline);
+}
+
+static const struct tls_stream_io stingy_io = {stingy_send, stingy_feed, stingy_wait};
+
+static enum tvs_net_result open_stingy(struct tcp_posix *c, struct secd_tls *t,
+                                       const struct tvsd *s, struct pin *p, unsigned break_after)
+{
+    assert_int_equal(tcp_posix_connect(c, "127.0.0.1", s->port, TIMEOUT_MS), TCP_POSIX_OK);
+    memset(&stingy, 0, sizeof stingy);
+    stingy.real = c->stream.io;
+    stingy.break_after = break_after;
+    c->stream.io = &stingy_io;
+    struct secd_tls_config cfg = {.verify = pin_rule, .verify_ctx = p, .sni = "ucm-a1.tcm.test"};
+    assert_int_equal(secd_tls_init(t, &cfg), SECD_TLS_OK);
+    return tls_stream_handshake(c, t, TIMEOUT_MS);
+}
+
+static void stingy_transport_moves_every_byte(void **state)
+{
+    (void)state;
+    struct tvsd s;
+    const char *args[] = {"--vouch", "tomcat=7:60", NULL};
+    assert_int_equal(tvsd_start(&s, args), 0);
+    struct pin p;
+    load_pin(&p, "tvs", SECD_TLS_ACCEPT);
+    struct tcp_posix c;
+    static struct secd_tls t;
+    assert_int_equal(open_stingy(&c, &t, &s, &p, 0), TVS_NET_OK);
+    struct secd_tvs_response r;
+    enum secd_tvs_err e = SECD_TVS_OK;
+    assert_int_equal(ask(&c, &t, "tomcat", 0x5eed, &r, &e, TIMEOUT_MS), TVS_NET_OK);
+    assert_int_equal(e, SECD_TVS_OK);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.ttl, 60);
+    printf("# stingy transport: %u sends (%u without room), %u feeds (%u with nothing)\n",
+           stingy.sends, stingy.no_room, stingy.feeds, stingy.nothing_yet);
+    /* The ClientHello alone is hundreds of bytes: many short sends. */
+    assert_true(stingy.sends > 100 && stingy.no_room > 30 && stingy.nothing_yet > 2);
+    tcp_posix_close(&c, &t);
+    secd_tls_free(&t);
+    assert_int_equal(tvsd_stop(&s, "requests"), 1);
+}
+
+/* The connection breaks in the middle of the handshake: a reset, and the
+ * session knows its stream ended (no further step succeeds). */
+static void transport_broken_mid_handshake(void **state)
+{
+    (void)state;
+    struct tvsd s;
+    const char *args[] = {"--vouch", "tomcat=7:60", NULL};
+    assert_int_equal(tvsd_start(&s, args), 0);
+    struct pin p;
+    load_pin(&p, "tvs", SECD_TLS_ACCEPT);
+    struct tcp_posix c;
+    static struct secd_tls t;
+    assert_int_equal(open_stingy(&c, &t, &s, &p, 20), TVS_NET_RESET);
+    uint8_t byte = 0;
+    assert_int_not_equal(tls_stream_write(&c, &t, &byte, 1, 200), TVS_NET_OK);
+    tcp_posix_close(&c, NULL);
+    secd_tls_free(&t);
+    tvsd_stop(&s, "requests");
+}
+
 static void wrong_pin_refused(void **state)
 {
     (void)state;
@@ -342,6 +443,8 @@ int main(void)
         cmocka_unit_test(fault_stall_accept),
         cmocka_unit_test(fault_others),          cmocka_unit_test(fault_no_tls),
         cmocka_unit_test(refused_port),
+        cmocka_unit_test(stingy_transport_moves_every_byte),
+        cmocka_unit_test(transport_broken_mid_handshake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
