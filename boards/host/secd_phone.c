@@ -360,7 +360,8 @@ static int boot_again(struct host_phone *h)
 static int wait_for_input(struct host_phone *h)
 {
     struct pollfd in = {STDIN_FILENO, POLLIN, 0};
-    while (poll(&in, 1, 0) == 0 && capf_client_idle(&h->capf))
+    while (poll(&in, 1, 0) == 0 && boot_retry_wait_ms(&h->retry, hal_monotonic_ms()) > 0 &&
+           capf_client_idle(&h->capf))
         ;
     uint32_t wait = boot_retry_wait_ms(&h->retry, hal_monotonic_ms());
     int ready = poll(&in, 1, wait > INT_MAX ? -1 : (int)wait);
