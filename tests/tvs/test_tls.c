@@ -54,14 +54,28 @@ static double ms_since(const struct timespec *a)
     return (double)(b.tv_sec - a->tv_sec) * 1e3 + (double)(b.tv_nsec - a->tv_nsec) / 1e6;
 }
 
-/* Connects and runs the handshake; returns the handshake result. */
-static enum tvs_net_result open_session(struct tcp_posix *c, struct secd_tls *t,
-                                        const struct tvsd *s, struct pin *p)
+/* Connects, puts io (when given) in place of the socket's own transport
+ * functions (returned in *socket_io), and runs the handshake; returns the
+ * handshake result. */
+static enum tvs_net_result open_session_over(struct tcp_posix *c, struct secd_tls *t,
+                                             const struct tvsd *s, struct pin *p,
+                                             const struct tls_stream_io *io,
+                                             const struct tls_stream_io **socket_io)
 {
     assert_int_equal(tcp_posix_connect(c, "127.0.0.1", s->port, TIMEOUT_MS), TCP_POSIX_OK);
+    if (io) {
+        *socket_io = c->stream.io;
+        c->stream.io = io;
+    }
     struct secd_tls_config cfg = {.verify = pin_rule, .verify_ctx = p, .sni = "ucm-a1.tcm.test"};
     assert_int_equal(secd_tls_init(t, &cfg), SECD_TLS_OK);
     return tls_stream_handshake(c, t, TIMEOUT_MS);
+}
+
+static enum tvs_net_result open_session(struct tcp_posix *c, struct secd_tls *t,
+                                        const struct tvsd *s, struct pin *p)
+{
+    return open_session_over(c, t, s, p, NULL, NULL);
 }
 
 /* One TVS verify exchange over an open session. */
@@ -179,14 +193,9 @@ static const struct tls_stream_io stingy_io = {stingy_send, stingy_feed, stingy_
 static enum tvs_net_result open_stingy(struct tcp_posix *c, struct secd_tls *t,
                                        const struct tvsd *s, struct pin *p, unsigned break_after)
 {
-    assert_int_equal(tcp_posix_connect(c, "127.0.0.1", s->port, TIMEOUT_MS), TCP_POSIX_OK);
     memset(&stingy, 0, sizeof stingy);
-    stingy.real = c->stream.io;
     stingy.break_after = break_after;
-    c->stream.io = &stingy_io;
-    struct secd_tls_config cfg = {.verify = pin_rule, .verify_ctx = p, .sni = "ucm-a1.tcm.test"};
-    assert_int_equal(secd_tls_init(t, &cfg), SECD_TLS_OK);
-    return tls_stream_handshake(c, t, TIMEOUT_MS);
+    return open_session_over(c, t, s, p, &stingy_io, &stingy.real);
 }
 
 static void stingy_transport_moves_every_byte(void **state)
